@@ -1,0 +1,70 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Constants shared by inference and training.
+
+Every number that both the simulator (which draws the training masks) and
+the finder (which interprets the network output) rely on is defined here
+once, so the two can never drift apart.
+"""
+
+import numpy as np
+
+__all__ = [
+    'MASK_FOOTPRINT',
+    'MASK_OFFSETS',
+    'MASK_RADIUS',
+    'LOG_SIGMA',
+    'LOG_THRESHOLD',
+    'LOG_OVERLAP',
+    'TARGET_SNR',
+    'TILE_SIZE',
+    'TILE_MARGIN',
+    'BACKGROUND_BOX',
+    'ASINH_SOFTENING',
+    'DEPTH_MULTIPLE',
+]
+
+#: The paper's training mask around each star: a 3x3 square plus one pixel
+#: in each cardinal direction (13 pixels), centred on the star's pixel.
+MASK_FOOTPRINT = np.array([[0, 0, 1, 0, 0],
+                           [0, 1, 1, 1, 0],
+                           [1, 1, 1, 1, 1],
+                           [0, 1, 1, 1, 0],
+                           [0, 0, 1, 0, 0]], dtype=bool)
+
+#: (dy, dx) offsets of the footprint pixels from its centre.
+MASK_OFFSETS = np.argwhere(MASK_FOOTPRINT) - MASK_FOOTPRINT.shape[0] // 2
+
+#: Half size of the footprint in pixels.
+MASK_RADIUS = MASK_FOOTPRINT.shape[0] // 2
+
+#: Laplacian-of-Gaussian scale matched to the footprint (paper Sect. 4.2).
+LOG_SIGMA = 1.43
+
+#: Lower bound of the scale-normalized LoG response (paper Table 3).
+LOG_THRESHOLD = 0.2
+
+#: Largest allowed overlap fraction of two detected blobs (paper Sect. 4.2).
+LOG_OVERLAP = 0.8
+
+#: Stars at or above this signal-to-noise ratio are targets (paper Sect. 4.1).
+TARGET_SNR = 3.0
+
+#: Side of the square tiles the network sees at inference, in pixels.
+TILE_SIZE = 256
+
+#: Border of each tile that is predicted but discarded when stitching, so
+#: that every kept pixel saw enough context on all sides.
+TILE_MARGIN = 32
+
+#: Box size, in pixels, of the coarse background and noise maps used to
+#: normalize raw frames.
+BACKGROUND_BOX = 64
+
+#: Softening, in units of the background noise, of the asinh stretch that
+#: keeps saturated stars from dominating the network input.
+ASINH_SOFTENING = 3.0
+
+#: Network inputs must be a multiple of this (2 ** number of poolings of
+#: the deepest supported U-Net).
+DEPTH_MULTIPLE = 16

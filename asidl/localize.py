@@ -1,0 +1,165 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Source localization on a probability map: the paper's Laplacian of
+Gaussian step, followed by sub-pixel refinement.
+
+The LoG is evaluated once over the whole stitched map with
+`scipy.ndimage`, so a star on a tile seam is found exactly once.  Its
+scale-normalized response ``-sigma**2 * LoG`` peaks on blobs the size of
+the training footprint; local maxima above ``threshold`` are candidates,
+and of two candidates whose circles (radius ``sqrt(2) * sigma``) overlap
+by more than ``overlap`` only the stronger is kept (paper Sect. 4.2).
+
+The paper reports integer pixels.  When the network also predicts
+sub-pixel offsets, each position is the probability-weighted mean of the
+offset votes of the peak's 3x3 neighbourhood; otherwise a quadratic fit to
+the 3x3 neighbourhood of the image gives the sub-pixel peak.
+"""
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
+
+__all__ = ['log_response', 'find_peaks', 'refine_positions', 'circle_overlap']
+
+
+def log_response(probability, sigma=LOG_SIGMA):
+    """
+    Scale-normalized Laplacian-of-Gaussian response, ``-sigma**2 LoG``.
+
+    Positive on bright blobs; a blob of the training footprint with
+    probability 1 gives a response of about 0.72.
+    """
+    response = ndimage.gaussian_laplace(probability, sigma, mode='constant', cval=0.0)
+    response *= -sigma**2
+    return response
+
+
+def circle_overlap(distance, radius):
+    """
+    Fraction of the area of a circle of ``radius`` covered by an equal
+    circle at ``distance``.
+    """
+    d = np.clip(np.asarray(distance, dtype=float) / (2.0 * radius), 0.0, 1.0)
+    return (2.0 / np.pi) * (np.arccos(d) - d * np.sqrt(1.0 - d**2))
+
+
+def _overlap_distance(sigma, overlap):
+    """Largest centre distance at which two blobs overlap by more than ``overlap``."""
+    radius = np.sqrt(2.0) * sigma
+    d = np.linspace(0, 2 * radius, 2001)
+    above = d[circle_overlap(d, radius) > overlap]
+    return float(above.max()) if above.size else 0.0
+
+
+def find_peaks(probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
+               overlap=LOG_OVERLAP, valid=None):
+    """
+    Find blobs in a probability map with a single-scale LoG.
+
+    Parameters
+    ----------
+    probability : 2D `~numpy.ndarray`
+        The stitched network output, values in [0, 1].
+    sigma, threshold, overlap : float, optional
+        The paper's sigma, tau and omega.
+    valid : 2D bool `~numpy.ndarray` or None, optional
+        Where peaks may lie.
+
+    Returns
+    -------
+    iy, ix : `~numpy.ndarray` of int
+        Peak pixels, strongest first.
+    response : `~numpy.ndarray`
+        LoG response at the peaks.
+    """
+    response = log_response(np.asarray(probability, dtype=np.float32), sigma)
+    peaks = ndimage.maximum_filter(response, size=3, mode='constant', cval=0.0)
+    peaks = (response == peaks) & (response > threshold)
+    if valid is not None:
+        peaks &= valid
+    iy, ix = np.nonzero(peaks)
+    strength = response[iy, ix]
+    order = np.argsort(-strength, kind='stable')
+    iy, ix, strength = iy[order], ix[order], strength[order]
+    keep = _prune(iy, ix, _overlap_distance(sigma, overlap))
+    return iy[keep], ix[keep], strength[keep]
+
+
+def _prune(iy, ix, max_distance):
+    """Drop the weaker of every pair closer than ``max_distance`` (inputs sorted strongest first)."""
+    keep = np.ones(iy.size, dtype=bool)
+    if iy.size < 2 or max_distance <= 0:
+        return keep
+    tree = cKDTree(np.column_stack([iy, ix]))
+    pairs = tree.query_pairs(max_distance, output_type='ndarray')
+    if pairs.size == 0:
+        return keep
+    pairs.sort(axis=1)      # (stronger, weaker): smaller index is stronger
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    for strong, weak in pairs:
+        if keep[strong]:
+            keep[weak] = False
+    return keep
+
+
+def _window(array, iy, ix, fill=0.0):
+    """The 3x3 neighbourhoods of ``(iy, ix)`` as an ``(n, 3, 3)`` array."""
+    padded = np.pad(array, 1, mode='constant', constant_values=fill)
+    oy, ox = np.mgrid[0:3, 0:3]
+    return padded[iy[:, None, None] + oy, ix[:, None, None] + ox]
+
+
+def refine_positions(iy, ix, probability, offsets=None, image=None):
+    """
+    Sub-pixel positions of peaks.
+
+    Parameters
+    ----------
+    iy, ix : `~numpy.ndarray` of int
+        Peak pixels.
+    probability : 2D `~numpy.ndarray`
+        The probability map.
+    offsets : tuple of two 2D `~numpy.ndarray`, or None
+        Predicted ``(dy, dx)`` maps.  If given, the position is the
+        probability-weighted mean of the votes ``pixel + offset`` of the
+        3x3 neighbourhood that agree with the peak pixel's own vote to
+        within one pixel.
+    image : 2D `~numpy.ndarray`, optional
+        Used when ``offsets`` is `None`: a quadratic fit to its 3x3
+        neighbourhood gives the sub-pixel peak.
+
+    Returns
+    -------
+    y, x : `~numpy.ndarray` of float
+    """
+    iy = np.asarray(iy, dtype=int)
+    ix = np.asarray(ix, dtype=int)
+    if iy.size == 0:
+        return np.zeros(0), np.zeros(0)
+    if offsets is not None:
+        oy, ox = np.mgrid[-1:2, -1:2]
+        vy = _window(offsets[0], iy, ix) + oy            # votes relative to the peak pixel
+        vx = _window(offsets[1], iy, ix) + ox
+        w = _window(probability, iy, ix)
+        agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
+        w = np.where(agree, w, 0.0)
+        wsum = w.sum(axis=(1, 2))
+        wsum = np.where(wsum > 0, wsum, 1.0)
+        dy = (w * vy).sum(axis=(1, 2)) / wsum
+        dx = (w * vx).sum(axis=(1, 2)) / wsum
+        return iy + np.clip(dy, -1.5, 1.5), ix + np.clip(dx, -1.5, 1.5)
+    source = probability if image is None else image
+    win = _window(np.asarray(source, dtype=float), iy, ix)
+    return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), \
+        ix + _parabola(win[:, 1, 0], win[:, 1, 1], win[:, 1, 2])
+
+
+def _parabola(left, centre, right):
+    """Vertex of the parabola through three equally spaced samples, in [-0.5, 0.5]."""
+    curvature = left - 2 * centre + right
+    with np.errstate(divide='ignore', invalid='ignore'):
+        shift = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
+    return np.clip(np.nan_to_num(shift), -0.5, 0.5)

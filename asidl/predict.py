@@ -1,0 +1,83 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Running the network over an image of any size.
+
+The normalized image is cut into overlapping square tiles; each tile is
+predicted with a margin of context on every side and only its core is
+kept, so the stitched maps equal, to within the network's sensitivity to
+far context, what a single pass over the whole frame would give, wherever
+the seams fall.  Tiles go through the network in batches, so memory is
+bounded by the batch, not by the frame: only the single-channel input
+and output maps are ever full size.
+"""
+
+import numpy as np
+
+from .constants import DEPTH_MULTIPLE, TILE_MARGIN, TILE_SIZE
+
+__all__ = ['predict_maps', 'tile_origins']
+
+
+def tile_origins(length, core):
+    """Start of each tile's core along an axis of ``length`` pixels."""
+    return np.arange(0, max(length, 1), core)
+
+
+def _check_tiling(tile_size, margin):
+    if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
+        raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
+    if not isinstance(margin, (int, np.integer)) or margin < 0 or tile_size - 2 * margin < DEPTH_MULTIPLE:
+        raise ValueError(f'tile_margin must be a non-negative integer leaving a core of at '
+                         f'least {DEPTH_MULTIPLE} pixels in a tile of {tile_size}, got {margin!r}')
+
+
+def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=8):
+    """
+    Probability (and offset) maps of a normalized image.
+
+    Parameters
+    ----------
+    normalized : 2D float32 `~numpy.ndarray`
+        Network input, e.g. from `asidl.normalize.normalize`.
+    model : `keras.Model`
+        Takes ``(n, ny, nx, 1)`` and returns ``(n, ny, nx, c)`` with the
+        probability in channel 0 and, if ``c == 3``, sub-pixel offsets
+        ``dy, dx`` in channels 1 and 2.
+    tile_size : int, optional
+        Side of the square tiles; a multiple of
+        `~asidl.constants.DEPTH_MULTIPLE`.
+    margin : int, optional
+        Context discarded on each side of a tile.
+    batch_size : int, optional
+        Tiles per network call.
+
+    Returns
+    -------
+    probability : 2D float32 `~numpy.ndarray`
+    offsets : tuple of two 2D float32 `~numpy.ndarray`, or None
+    """
+    _check_tiling(tile_size, margin)
+    ny, nx = normalized.shape
+    core = tile_size - 2 * margin
+    ys = tile_origins(ny, core)
+    xs = tile_origins(nx, core)
+    padded = np.zeros((ys[-1] + tile_size, xs[-1] + tile_size), dtype=np.float32)
+    padded[margin:margin + ny, margin:margin + nx] = normalized
+    probability = np.zeros((ny, nx), dtype=np.float32)
+    offsets = None
+    origins = [(y0, x0) for y0 in ys for x0 in xs]
+    for start in range(0, len(origins), batch_size):
+        chunk = origins[start:start + batch_size]
+        batch = np.stack([padded[y0:y0 + tile_size, x0:x0 + tile_size] for y0, x0 in chunk])
+        out = np.asarray(model.predict_on_batch(batch[..., None]))
+        if offsets is None and out.shape[-1] >= 3:
+            offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
+        for k, (y0, x0) in enumerate(chunk):
+            h = min(core, ny - y0)
+            w = min(core, nx - x0)
+            tile = out[k, margin:margin + h, margin:margin + w]
+            probability[y0:y0 + h, x0:x0 + w] = tile[..., 0]
+            if offsets is not None:
+                offsets[0][y0:y0 + h, x0:x0 + w] = tile[..., 1]
+                offsets[1][y0:y0 + h, x0:x0 + w] = tile[..., 2]
+    return probability, offsets

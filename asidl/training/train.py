@@ -1,0 +1,168 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Training a U-Net on streamed simulated frames.
+
+`train` resumes from its checkpoint directory: ``last.keras`` (model and
+optimizer state) and ``state.json`` (epochs done, configuration, history)
+are written after every epoch, ``best.keras`` whenever the object-level
+validation Dice improves.  Each epoch draws its frames from a stream
+seeded with ``seed + epoch``, so an interrupted and resumed run sees the
+same data as an uninterrupted one.
+
+Validation runs the inference pipeline itself (normalization, network,
+LoG, sub-pixel refinement) on a fixed set of simulated frames and reports
+the object-level Dice and position RMS, not only the pixel loss.
+"""
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
+from ..evaluate import score_detections
+from ..localize import find_peaks, refine_positions
+from ..normalize import normalize
+from ..simulate import draw_parameters, simulate_frame
+from .losses import asidl_loss
+from .stream import TrainingStream
+from .unet import build_unet
+
+__all__ = ['train', 'validation_frames', 'validate']
+
+
+def validation_frames(n=24, *, shape=(256, 256), seed=12345):
+    """A fixed, reproducible set of domain-randomized validation frames."""
+    rng = np.random.default_rng(seed)
+    densities = np.geomspace(1, 300, n)
+    return [simulate_frame(draw_parameters(rng, shape, density=d), rng=rng) for d in densities]
+
+
+def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP):
+    """
+    Object-level scores of ``model`` on simulated frames.
+
+    Returns
+    -------
+    scores : dict
+        Summed ``tp``, ``fp``, ``fn``, the ``dice`` of the sums, and the
+        position ``rms`` (pixels) over all matches.
+    """
+    tp = fp = fn = 0
+    sq = []
+    for frame in frames:
+        valid = ~frame.bad_pixels
+        x = normalize(frame.data, valid)
+        out = np.asarray(model.predict_on_batch(x[None, ..., None]))[0]
+        prob = out[..., 0]
+        iy, ix, _ = find_peaks(prob, sigma=sigma, threshold=threshold, overlap=overlap,
+                               valid=valid)
+        offsets = (out[..., 1], out[..., 2]) if out.shape[-1] >= 3 else None
+        y, xx = refine_positions(iy, ix, prob, offsets, image=x)
+        t = frame.targets
+        s = score_detections(xx, y, t['x'], t['y'])
+        tp, fp, fn = tp + s['tp'], fp + s['fp'], fn + s['fn']
+        if s['tp']:
+            sq.append((s['rms'] ** 2, s['tp']))
+    rms = math.sqrt(sum(a * b for a, b in sq) / sum(b for _, b in sq)) if sq else float('nan')
+    return {'tp': tp, 'fp': fp, 'fn': fn,
+            'dice': 2 * tp / max(2 * tp + fp + fn, 1), 'rms': rms}
+
+
+def _save_atomic(model, path):
+    tmp = path.with_name(path.stem + '.tmp.keras')
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
+          frame_shape=(128, 128), base_filters=8, depth=3, learning_rate=2e-3,
+          seed=0, n_validation=24, verbose=1, log=print):
+    """
+    Train (or resume training) a U-Net on simulated frames.
+
+    Parameters
+    ----------
+    checkpoint_dir : str or path-like
+        Where checkpoints and ``state.json`` live; training resumes from
+        them if present.
+    epochs : int, optional
+        Total number of epochs (including those already done).
+    steps_per_epoch : int, optional
+        Batches per epoch.
+    batch_size : int, optional
+        Frames per batch.
+    frame_shape : tuple of int, optional
+        Size of the simulated training frames.
+    base_filters, depth : int, optional
+        Network width and depth (see `~asidl.training.unet.build_unet`);
+        ignored when resuming.
+    learning_rate : float, optional
+        Initial learning rate of Adam; it follows a cosine decay over
+        ``epochs``.
+    seed : int, optional
+        Seed of the training streams and of the weight initialization.
+    n_validation : int, optional
+        Validation frames scored after every epoch.
+    verbose : int, optional
+        Keras progress output: 1 for a progress bar, 2 for one line per
+        epoch, 0 for none.
+    log : callable, optional
+        Receives one line of text per epoch.
+
+    Returns
+    -------
+    history : list of dict
+        One entry per epoch: loss, validation scores, learning rate, seconds.
+    """
+    import keras
+
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    state_path = checkpoint_dir / 'state.json'
+    last_path = checkpoint_dir / 'last.keras'
+    best_path = checkpoint_dir / 'best.keras'
+
+    if last_path.exists() and state_path.exists():
+        state = json.loads(state_path.read_text())
+        model = keras.models.load_model(last_path, custom_objects={'asidl_loss': asidl_loss})
+        log(f'resuming from epoch {state["epoch"]} in {checkpoint_dir}')
+    else:
+        keras.utils.set_random_seed(seed)
+        model = build_unet(base_filters=base_filters, depth=depth)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss,
+                      jit_compile=True)
+        state = {'epoch': 0, 'best_dice': -1.0, 'history': [],
+                 'config': {'base_filters': base_filters, 'depth': depth,
+                            'frame_shape': list(frame_shape), 'batch_size': batch_size,
+                            'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
+                            'seed': seed}}
+
+    val_frames = validation_frames(n_validation, seed=seed + 12345)
+    for epoch in range(state['epoch'], epochs):
+        lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
+        model.optimizer.learning_rate.assign(max(lr, learning_rate * 0.02))
+        stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
+                                batch_size=batch_size, fresh_per_batch=2)
+        t0 = time.perf_counter()
+        fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1, verbose=verbose)
+        scores = validate(model, val_frames)
+        seconds = time.perf_counter() - t0
+        entry = {'epoch': epoch + 1, 'loss': float(fit.history['loss'][-1]),
+                 'learning_rate': float(lr), 'seconds': round(seconds, 1), **scores}
+        state['history'].append(entry)
+        state['epoch'] = epoch + 1
+        _save_atomic(model, last_path)
+        if scores['dice'] > state['best_dice']:
+            state['best_dice'] = scores['dice']
+            _save_atomic(model, best_path)
+        tmp = state_path.with_suffix('.tmp')
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, state_path)
+        log(f'epoch {epoch + 1}/{epochs}: loss {entry["loss"]:.4f}  val Dice {scores["dice"]:.4f} '
+            f'(TP {scores["tp"]} FP {scores["fp"]} FN {scores["fn"]})  '
+            f'RMS {scores["rms"]:.3f} px  lr {lr:.2e}  {seconds:.0f} s')
+    return state['history']

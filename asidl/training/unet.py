@@ -1,0 +1,75 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The U-Net that turns a normalized image into a source probability map.
+
+The network has two heads on a shared U-Net body:
+
+* ``probability`` (1 channel, sigmoid): the paper's segmentation mask,
+  the probability that a pixel belongs to the footprint of a star;
+* ``offset`` (2 channels, linear): for footprint pixels, the position of
+  the star relative to the pixel centre, ``(dy, dx)`` in pixels.  This is
+  what gives asidl sub-pixel positions, which the paper's integer LoG
+  peaks lack.
+
+The outputs are concatenated so that ``model.predict`` returns one
+``(n, ny, nx, 3)`` array.  Models with a single output channel (such as
+the ASID-L authors' published model) are also understood by the finder.
+"""
+
+__all__ = ['build_unet']
+
+
+def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
+    """
+    Build a U-Net with a probability head and a sub-pixel offset head.
+
+    Parameters
+    ----------
+    base_filters : int, optional
+        Number of channels of the first level; each deeper level doubles it
+        (``base_filters=8, depth=3`` gives 8 -> 64 channels).
+    depth : int, optional
+        Number of 2x2 poolings.  Input sizes must be multiples of
+        ``2 ** depth``.
+    name : str, optional
+        Name of the Keras model.
+
+    Returns
+    -------
+    model : `keras.Model`
+        A model taking ``(n, ny, nx, 1)`` float32 images and returning
+        ``(n, ny, nx, 3)``: probability, dy, dx.
+    """
+    import keras
+    from keras import layers
+
+    if not isinstance(base_filters, int) or base_filters < 1:
+        raise ValueError(f'base_filters must be a positive integer, got {base_filters!r}')
+    if not isinstance(depth, int) or not 1 <= depth <= 4:
+        raise ValueError(f'depth must be an integer between 1 and 4, got {depth!r}')
+
+    def conv_block(x, filters, prefix):
+        for i in (1, 2):
+            x = layers.Conv2D(filters, 3, padding='same', activation='relu',
+                              kernel_initializer='he_normal',
+                              name=f'{prefix}_conv{i}')(x)
+        return x
+
+    inputs = keras.Input(shape=(None, None, 1), name='image')
+    x = inputs
+    skips = []
+    for level in range(depth):
+        x = conv_block(x, base_filters * 2**level, f'down{level}')
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f'pool{level}')(x)
+    x = conv_block(x, base_filters * 2**depth, 'bottom')
+    for level in reversed(range(depth)):
+        filters = base_filters * 2**level
+        x = layers.Conv2DTranspose(filters, 2, strides=2, padding='same',
+                                   name=f'up{level}_transpose')(x)
+        x = layers.Concatenate(name=f'up{level}_concat')([x, skips[level]])
+        x = conv_block(x, filters, f'up{level}')
+    probability = layers.Conv2D(1, 1, activation='sigmoid', name='probability')(x)
+    offset = layers.Conv2D(2, 1, name='offset')(x)
+    outputs = layers.Concatenate(name='outputs')([probability, offset])
+    return keras.Model(inputs, outputs, name=name)
