@@ -1,0 +1,342 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+`UNetLoGFinder`: a U-Net + Laplacian-of-Gaussian star finder with the
+interface of `photutils.detection.DAOStarFinder`.
+
+The class is a thin conductor of the package's steps:
+
+    prepare_image -> background_maps / normalize -> predict_maps
+      -> find_peaks / refine_positions -> photometry -> QTable
+"""
+
+import datetime
+import numbers
+import warnings
+
+import astropy.units as u
+import numpy as np
+from astropy.table import QTable
+from photutils.detection import StarFinderBase
+from photutils.utils.exceptions import NoDetectionsWarning
+
+from .constants import (BACKGROUND_BOX, LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS,
+                        TILE_MARGIN, TILE_SIZE)
+from .localize import find_peaks, refine_positions
+from .normalize import NORMALIZATIONS, background_maps, evaluate_grid, normalize
+from .predict import _check_tiling, predict_maps
+from .prepare import prepare_image
+from .registry import DEFAULT_MODEL, load_model
+
+__all__ = ['UNetLoGFinder']
+
+#: Half size of the box in which ``peak`` and ``flux`` are measured.
+PHOT_RADIUS = 2
+
+
+def _positive_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f'{name} must be a positive number, got {value!r}')
+    return float(value)
+
+
+def _positive_int(value, name, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f'{name} must be a positive integer{" or None" if allow_none else ""}, '
+                         f'got {value!r}')
+    return int(value)
+
+
+class UNetLoGFinder(StarFinderBase):
+    """
+    Find stars with a U-Net and a Laplacian of Gaussian (ASID-L).
+
+    A U-Net trained on simulated raw frames turns the image into a map
+    of the probability that each pixel belongs to a star; a single-scale
+    Laplacian of Gaussian finds the blobs in that map (Stoppa et al.
+    2022, A&A 662, A109), and the network's offset head places each star
+    to a fraction of a pixel.  Raw frames need no background subtraction,
+    flat fielding or bias correction; cosmic rays, satellite trails,
+    diffraction spikes and galaxies are not reported as stars.
+
+    The call signature and output follow
+    `photutils.detection.DAOStarFinder`, so the finder can replace it in
+    existing code, including as the ``finder`` of
+    `photutils.psf.PSFPhotometry`.
+
+    Parameters
+    ----------
+    model : str, path-like or `keras.Model`, optional
+        A registered model name (see `asidl.registry.available_models`),
+        the path of a ``.keras`` or Keras 2 ``.h5`` file, or a Keras
+        model.  The default model ships with the package and needs no
+        network.
+    sigma : float, optional
+        Standard deviation, in pixels, of the LoG kernel; 1.43 matches the
+        13-pixel training footprint (paper Sect. 4.2).
+    threshold : float, optional
+        Lowest scale-normalized LoG response of a detection, tau in the
+        paper.  Lower values find fainter stars and more false positives.
+    overlap : float, optional
+        Of two blobs overlapping by more than this fraction only the
+        stronger is kept (omega in the paper), between 0 and 1.
+    n_brightest : int or None, optional
+        Keep only this many sources, those with the largest ``flux``.
+    peak_max : float, `~astropy.units.Quantity` or None, optional
+        Reject sources whose ``peak`` exceeds this value (for example to
+        drop saturated stars); in the units of the data.
+    exclude_border : bool, optional
+        Drop sources within 2 pixels (the footprint radius) of the image
+        edge.
+    normalization : {'asinh', 'standardize'} or None, optional
+        How raw data are scaled for the network (see
+        `asidl.normalize`).  `None` uses what the registry records for
+        the model, ``'asinh'`` for models given by path or object.
+    tile_size : int, optional
+        Side of the square tiles given to the network; a multiple of 16.
+    tile_margin : int, optional
+        Context on each side of a tile that is predicted and discarded.
+    batch_size : int, optional
+        Tiles per network call (bounds memory on large frames).
+
+    See Also
+    --------
+    photutils.detection.DAOStarFinder, photutils.detection.IRAFStarFinder
+
+    Examples
+    --------
+    >>> from asidl import UNetLoGFinder
+    >>> from asidl.simulate import FrameParameters, simulate_frame
+    >>> frame = simulate_frame(FrameParameters(shape=(128, 128), density=20),
+    ...                        seed=3)
+    >>> finder = UNetLoGFinder()
+    >>> tbl = finder(frame.data)
+    >>> tbl.colnames[:3]
+    ['id', 'x_centroid', 'y_centroid']
+    """
+
+    def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
+                 overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
+                 normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
+                 batch_size=8):
+        self.sigma = _positive_number(sigma, 'sigma')
+        self.threshold = _positive_number(threshold, 'threshold')
+        if isinstance(overlap, bool) or not isinstance(overlap, numbers.Real) \
+                or not 0 <= overlap <= 1:
+            raise ValueError(f'overlap must be a number between 0 and 1, got {overlap!r}')
+        self.overlap = float(overlap)
+        self.n_brightest = _positive_int(n_brightest, 'n_brightest', allow_none=True)
+        if peak_max is not None and not isinstance(peak_max, u.Quantity):
+            peak_max = _positive_number(peak_max, 'peak_max')
+        self.peak_max = peak_max
+        if not isinstance(exclude_border, (bool, np.bool_)):
+            raise TypeError(f'exclude_border must be True or False, got {exclude_border!r}')
+        self.exclude_border = bool(exclude_border)
+        if normalization is not None and normalization not in NORMALIZATIONS:
+            raise ValueError(f'normalization must be one of {NORMALIZATIONS} or None, '
+                             f'got {normalization!r}')
+        _check_tiling(tile_size, tile_margin)
+        self.tile_size = int(tile_size)
+        self.tile_margin = int(tile_margin)
+        self.batch_size = _positive_int(batch_size, 'batch_size')
+        self.model, self.model_name, registered_norm = load_model(model)
+        self._check_model(self.model)
+        self.normalization = normalization or registered_norm or 'asinh'
+
+    @staticmethod
+    def _check_model(model):
+        shape_in = tuple(model.input_shape)
+        shape_out = tuple(model.output_shape)
+        if len(shape_in) != 4 or shape_in[-1] != 1 or len(shape_out) != 4 \
+                or shape_out[-1] not in (1, 3):
+            raise ValueError('model must map (n, ny, nx, 1) images to (n, ny, nx, 1) '
+                             'probabilities or (n, ny, nx, 3) probabilities and offsets; '
+                             f'got input {shape_in} and output {shape_out}')
+
+    def __repr__(self):
+        params = ('model_name', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
+                  'exclude_border', 'normalization')
+        inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
+        return f'{self.__class__.__name__}({inner})'
+
+    def _peak_max_value(self, unit):
+        """``peak_max`` in the data's unit, checking units agree."""
+        if self.peak_max is None:
+            return None
+        if isinstance(self.peak_max, u.Quantity):
+            if unit is None:
+                raise ValueError('peak_max has a unit but data has none; give both or neither')
+            try:
+                return float(self.peak_max.to_value(unit))
+            except u.UnitConversionError:
+                raise ValueError(f'peak_max unit {self.peak_max.unit} cannot be converted to '
+                                 f'the data unit {unit}') from None
+        if unit is not None and unit != u.dimensionless_unscaled:
+            raise ValueError(f'data has unit {unit}, so peak_max must be a Quantity in '
+                             'compatible units')
+        return self.peak_max
+
+    def probability_map(self, data, *, mask=None):
+        """
+        The network's source probability map of an image.
+
+        Parameters
+        ----------
+        data, mask
+            As for `find_stars`.
+
+        Returns
+        -------
+        probability : 2D `~numpy.ndarray`
+            Values in [0, 1], zero at masked pixels.
+        """
+        image = prepare_image(data, mask)
+        maps = background_maps(image.data, image.valid)
+        prob, _ = self._predict(image, maps)
+        return prob
+
+    def _predict(self, image, maps):
+        normalized = normalize(image.data, image.valid, method=self.normalization, maps=maps)
+        prob, offsets = predict_maps(normalized, self.model, tile_size=self.tile_size,
+                                     margin=self.tile_margin, batch_size=self.batch_size)
+        prob[~image.valid] = 0.0
+        return prob, offsets
+
+    def find_stars(self, data, *, mask=None):
+        """
+        Find stars in an image.
+
+        Parameters
+        ----------
+        data : 2D array_like, `~astropy.units.Quantity` or `~astropy.nddata.NDData`
+            The image: raw (not background subtracted) or calibrated, any
+            numeric dtype.  A masked array's mask and an NDData's ``mask``,
+            ``unit`` and ``wcs`` are used.  NaN and infinite pixels are
+            treated as masked.  The input is not modified.
+        mask : 2D bool or int array_like, optional
+            Pixels to ignore (True or non-zero).
+
+        Returns
+        -------
+        table : `~astropy.table.QTable` or `None`
+            One row per star, or `None` (with a `NoDetectionsWarning`) if
+            none is found.  Columns:
+
+            * ``id``: unique source number, starting at 1.
+            * ``x_centroid``, ``y_centroid``: sub-pixel position (0-based,
+              pixel centres at integers).
+            * ``sky_centroid``: `~astropy.coordinates.SkyCoord` of the
+              position, only when the input is NDData with a WCS.
+            * ``confidence``: the network's largest probability in the
+              3x3 pixels around the detection, in [0, 1].
+            * ``log_response``: the scale-normalized LoG response of the
+              probability map at the detection (compared with
+              ``threshold``).
+            * ``background``: the local background level (bias + sky)
+              that was subtracted, in data units.
+            * ``peak``: the largest background-subtracted pixel value in
+              the 5x5 box around the detection, in data units.
+            * ``flux``: the sum of background-subtracted pixel values in
+              that box (masked pixels excluded), in data units; an
+              instrumental flux, like DAOStarFinder's.
+            * ``mag``: ``-2.5 * log10(flux)``; NaN where ``flux <= 0``.
+
+            ``meta`` records the package version, date, model and
+            parameters.
+        """
+        image = prepare_image(data, mask)
+        peak_max = self._peak_max_value(image.unit)
+        if not image.valid.any():
+            warnings.warn('No sources were found: every pixel is masked or not finite.',
+                          NoDetectionsWarning)
+            return None
+        maps = background_maps(image.data, image.valid)
+        prob, offsets = self._predict(image, maps)
+        iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
+                                      overlap=self.overlap, valid=image.valid)
+        normalized = None if offsets is not None else normalize(
+            image.data, image.valid, method=self.normalization, maps=maps)
+        y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
+
+        ny, nx = image.data.shape
+        keep = np.ones(iy.size, dtype=bool)
+        if self.exclude_border:
+            r = MASK_RADIUS
+            keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
+        background = evaluate_grid(maps[0], iy, ix, BACKGROUND_BOX)
+        peak, flux = self._photometry(image, maps[0], iy, ix)
+        confidence = self._window_max(prob, iy, ix)
+        if peak_max is not None:
+            keep &= peak <= peak_max
+        idx = np.flatnonzero(keep)
+        if self.n_brightest is not None and idx.size > self.n_brightest:
+            idx = idx[np.argsort(-flux[idx], kind='stable')[:self.n_brightest]]
+        if idx.size == 0:
+            warnings.warn('No sources were found.', NoDetectionsWarning)
+            return None
+        idx = idx[np.lexsort((ix[idx], iy[idx]))]    # row-major order, as photutils
+
+        unit = image.unit
+        table = QTable()
+        table['id'] = np.arange(1, idx.size + 1)
+        table['x_centroid'] = x[idx]
+        table['y_centroid'] = y[idx]
+        if image.wcs is not None:
+            table['sky_centroid'] = image.wcs.pixel_to_world(x[idx], y[idx])
+        table['confidence'] = confidence[idx]
+        table['log_response'] = response[idx]
+        for name, values in (('background', background), ('peak', peak), ('flux', flux)):
+            table[name] = values[idx] if unit is None else values[idx] * unit
+        with np.errstate(divide='ignore', invalid='ignore'):
+            table['mag'] = np.where(flux[idx] > 0, -2.5 * np.log10(flux[idx]), np.nan)
+        table.meta.update(self._meta())
+        return table
+
+    @staticmethod
+    def _window_max(array, iy, ix):
+        padded = np.pad(array, 1)
+        oy, ox = np.mgrid[0:3, 0:3]
+        return padded[iy[:, None, None] + oy, ix[:, None, None] + ox].max(axis=(1, 2))
+
+    @staticmethod
+    def _photometry(image, background_grid, iy, ix):
+        """Peak and sum of background-subtracted data in boxes around the detections."""
+        r = PHOT_RADIUS
+        if iy.size == 0:
+            return np.zeros(0), np.zeros(0)
+        oy, ox = np.mgrid[-r:r + 1, -r:r + 1]
+        ny, nx = image.data.shape
+        yy = np.clip(iy[:, None, None] + oy, 0, ny - 1)
+        xx = np.clip(ix[:, None, None] + ox, 0, nx - 1)
+        inside = ((iy[:, None, None] + oy >= 0) & (iy[:, None, None] + oy < ny)
+                  & (ix[:, None, None] + ox >= 0) & (ix[:, None, None] + ox < nx))
+        bkg = _upsample_points(background_grid, yy, xx)
+        values = image.data[yy, xx].astype(np.float64) - bkg
+        use = inside & image.valid[yy, xx]
+        peak = np.where(use, values, -np.inf).max(axis=(1, 2))
+        peak = np.where(np.isfinite(peak), peak, np.nan)
+        flux = np.where(use, values, 0.0).sum(axis=(1, 2))
+        return peak, flux
+
+    def _meta(self):
+        from . import __version__
+
+        return {
+            'asidl_version': __version__,
+            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+            'finder': self.__class__.__name__,
+            'model': self.model_name,
+            'sigma': self.sigma,
+            'threshold': self.threshold,
+            'overlap': self.overlap,
+            'n_brightest': self.n_brightest,
+            'peak_max': str(self.peak_max) if self.peak_max is not None else None,
+            'exclude_border': self.exclude_border,
+            'normalization': self.normalization,
+        }
+
+
+def _upsample_points(grid, yy, xx):
+    """Bilinear value of a coarse background grid at integer pixels."""
+    return evaluate_grid(grid, yy.ravel(), xx.ravel(), BACKGROUND_BOX).reshape(yy.shape)
