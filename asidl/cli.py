@@ -150,7 +150,8 @@ def _parser():
     tr.add_argument('--epochs', type=int, default=24, help='total epochs (default: %(default)s)')
     tr.add_argument('--steps-per-epoch', type=int, default=250,
                     help='batches per epoch (default: %(default)s)')
-    tr.add_argument('--batch-size', type=int, default=16, help='frames per batch (default: %(default)s)')
+    tr.add_argument('--batch-size', type=int, default=16,
+                    help='frames per batch (default: %(default)s)')
     tr.add_argument('--frame-size', type=int, default=128,
                     help='side of the simulated frames, a multiple of 16 (default: %(default)s)')
     tr.add_argument('--base-filters', type=int, default=8,

@@ -19,10 +19,9 @@ from astropy.table import QTable
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
-from .constants import (BACKGROUND_BOX, LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS,
-                        TILE_MARGIN, TILE_SIZE)
+from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
 from .localize import find_peaks, refine_positions
-from .normalize import NORMALIZATIONS, background_maps, evaluate_grid, normalize
+from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
 from .registry import DEFAULT_MODEL, load_model
@@ -192,12 +191,11 @@ class UNetLoGFinder(StarFinderBase):
             Values in [0, 1], zero at masked pixels.
         """
         image = prepare_image(data, mask)
-        maps = background_maps(image.data, image.valid)
-        prob, _ = self._predict(image, maps)
+        prob, _ = self._predict(image, background_map(image.data, image.valid))
         return prob
 
-    def _predict(self, image, maps):
-        normalized = normalize(image.data, image.valid, method=self.normalization, maps=maps)
+    def _predict(self, image, bkg):
+        normalized = normalize(image.data, image.valid, method=self.normalization, bkg=bkg)
         prob, offsets = predict_maps(normalized, self.model, tile_size=self.tile_size,
                                      margin=self.tile_margin, batch_size=self.batch_size)
         prob[~image.valid] = 0.0
@@ -251,12 +249,12 @@ class UNetLoGFinder(StarFinderBase):
             warnings.warn('No sources were found: every pixel is masked or not finite.',
                           NoDetectionsWarning)
             return None
-        maps = background_maps(image.data, image.valid)
-        prob, offsets = self._predict(image, maps)
+        bkg = background_map(image.data, image.valid)
+        prob, offsets = self._predict(image, bkg)
         iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
                                       overlap=self.overlap, valid=image.valid)
         normalized = None if offsets is not None else normalize(
-            image.data, image.valid, method=self.normalization, maps=maps)
+            image.data, image.valid, method=self.normalization, bkg=bkg)
         y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
 
         ny, nx = image.data.shape
@@ -264,8 +262,8 @@ class UNetLoGFinder(StarFinderBase):
         if self.exclude_border:
             r = MASK_RADIUS
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
-        background = evaluate_grid(maps[0], iy, ix, BACKGROUND_BOX)
-        peak, flux = self._photometry(image, maps[0], iy, ix)
+        background = bkg.background_at(iy, ix)
+        peak, flux = self._photometry(image, bkg, iy, ix)
         confidence = self._window_max(prob, iy, ix)
         if peak_max is not None:
             keep &= peak <= peak_max
@@ -300,7 +298,7 @@ class UNetLoGFinder(StarFinderBase):
         return padded[iy[:, None, None] + oy, ix[:, None, None] + ox].max(axis=(1, 2))
 
     @staticmethod
-    def _photometry(image, background_grid, iy, ix):
+    def _photometry(image, bkg, iy, ix):
         """Peak and sum of background-subtracted data in boxes around the detections."""
         r = PHOT_RADIUS
         if iy.size == 0:
@@ -311,8 +309,7 @@ class UNetLoGFinder(StarFinderBase):
         xx = np.clip(ix[:, None, None] + ox, 0, nx - 1)
         inside = ((iy[:, None, None] + oy >= 0) & (iy[:, None, None] + oy < ny)
                   & (ix[:, None, None] + ox >= 0) & (ix[:, None, None] + ox < nx))
-        bkg = _upsample_points(background_grid, yy, xx)
-        values = image.data[yy, xx].astype(np.float64) - bkg
+        values = image.data[yy, xx].astype(np.float64) - bkg.background_at(yy, xx)
         use = inside & image.valid[yy, xx]
         peak = np.where(use, values, -np.inf).max(axis=(1, 2))
         peak = np.where(np.isfinite(peak), peak, np.nan)
@@ -324,7 +321,7 @@ class UNetLoGFinder(StarFinderBase):
 
         return {
             'asidl_version': __version__,
-            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+            'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
             'finder': self.__class__.__name__,
             'model': self.model_name,
             'sigma': self.sigma,
@@ -336,7 +333,3 @@ class UNetLoGFinder(StarFinderBase):
             'normalization': self.normalization,
         }
 
-
-def _upsample_points(grid, yy, xx):
-    """Bilinear value of a coarse background grid at integer pixels."""
-    return evaluate_grid(grid, yy.ravel(), xx.ravel(), BACKGROUND_BOX).reshape(yy.shape)

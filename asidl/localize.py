@@ -89,7 +89,7 @@ def find_peaks(probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
 
 
 def _prune(iy, ix, max_distance):
-    """Drop the weaker of every pair closer than ``max_distance`` (inputs sorted strongest first)."""
+    """Drop the weaker of every pair closer than ``max_distance`` (input strongest first)."""
     keep = np.ones(iy.size, dtype=bool)
     if iy.size < 2 or max_distance <= 0:
         return keep

@@ -4,9 +4,9 @@ Normalization of raw frames into network input.
 
 Raw frames carry a bias level, amplifier offsets, sky gradients and
 saturated stars.  The default normalization, ``'asinh'``, removes a coarse
-background map and divides by a coarse noise map (both from block medians,
-so they follow bias steps and gradients on the scale of
-`~asidl.constants.BACKGROUND_BOX` pixels and ignore stars), then
+background map and divides by a coarse noise map (block medians and
+median absolute deviations, so they follow bias steps and gradients on the
+scale of `~asidl.constants.BACKGROUND_BOX` pixels and ignore stars), then
 compresses with an asinh stretch so that saturated stars stay within a
 few units.  The network therefore sees signal-to-noise, whatever the
 telescope, exposure time or gain.
@@ -14,80 +14,127 @@ telescope, exposure time or gain.
 ``'standardize'`` is the global standardization the ASID-L authors
 trained their MeerLICHT model with: ``(data - mean) / std`` over the
 whole frame.
+
+The block statistics are computed with a reshape (no Python loop over
+blocks) because photutils' `~photutils.background.Background2D`, which
+does the same with more options, costs more than the network itself on
+large frames.
 """
+
+import warnings
 
 import numpy as np
 from scipy import ndimage
 
 from .constants import ASINH_SOFTENING, BACKGROUND_BOX
 
-__all__ = ['NORMALIZATIONS', 'background_maps', 'normalize', 'evaluate_grid']
+__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize']
 
 NORMALIZATIONS = ('asinh', 'standardize')
 
 # MAD to Gaussian standard deviation.
 _MAD_TO_STD = 1.4826
 
+# Rows normalized at a time, to bound the memory of full-resolution maps.
+_ROW_PIXELS = 4_000_000
 
-def _block_grid(data, valid, box):
-    """Block median and MAD-sigma of the valid pixels, on a coarse grid."""
+
+def _block_median(data, valid, box):
+    """Median of the valid pixels of each block (NaN for blocks with none)."""
     ny, nx = data.shape
     gy, gx = -(-ny // box), -(-nx // box)
     padded = np.full((gy * box, gx * box), np.nan, dtype=np.float32)
     padded[:ny, :nx] = np.where(valid, data, np.nan)
     blocks = padded.reshape(gy, box, gx, box).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
-    with np.errstate(all='ignore'), _ignore_all_nan():
-        med = np.nanmedian(blocks, axis=2)
-        mad = np.nanmedian(np.abs(blocks - med[..., None]), axis=2)
-    return med, mad * _MAD_TO_STD
-
-
-class _ignore_all_nan:
-    def __enter__(self):
-        import warnings
-
-        self._cm = warnings.catch_warnings()
-        self._cm.__enter__()
-        warnings.simplefilter('ignore', RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._cm.__exit__(*exc)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)     # all-NaN blocks
+        return np.nanmedian(blocks, axis=2)
 
 
 def _fill_and_smooth(grid):
-    """Fill empty blocks from their neighbours and median-filter 3x3."""
+    """Fill empty blocks from their nearest neighbours and median-filter 3x3."""
     bad = ~np.isfinite(grid)
     if bad.all():
         return np.zeros_like(grid)
     if bad.any():
-        idx = ndimage.distance_transform_edt(bad, return_distances=False,
-                                             return_indices=True)
+        idx = ndimage.distance_transform_edt(bad, return_distances=False, return_indices=True)
         grid = grid[tuple(idx)]
-    return ndimage.median_filter(grid, size=3, mode='nearest')
+    # Odd reflection continues gradients past the edges, so the median
+    # filter leaves a linear background untouched, corners included.
+    padded = np.pad(grid, 1, mode='reflect', reflect_type='odd') if min(grid.shape) > 1 \
+        else np.pad(grid, 1, mode='edge')
+    return ndimage.median_filter(padded, size=3)[1:-1, 1:-1]
 
 
-def _upsample(grid, shape, box, rows=None):
-    """Bilinear interpolation of a block grid at the pixel centres."""
-    ny, nx = shape
-    ys = np.arange(ny) if rows is None else rows
-    yc = (ys + 0.5) / box - 0.5
-    xc = (np.arange(nx) + 0.5) / box - 0.5
-    gy, gx = grid.shape
-    yc = np.clip(yc, 0, gy - 1)
-    xc = np.clip(xc, 0, gx - 1)
-    y0 = np.minimum(np.floor(yc).astype(int), max(gy - 2, 0))
-    x0 = np.minimum(np.floor(xc).astype(int), max(gx - 2, 0))
-    y1 = np.minimum(y0 + 1, gy - 1)
-    x1 = np.minimum(x0 + 1, gx - 1)
-    wy = (yc - y0)[:, None].astype(np.float32)
-    wx = (xc - x0)[None, :].astype(np.float32)
-    g = grid.astype(np.float32)
-    top = g[y0][:, x0] * (1 - wx) + g[y0][:, x1] * wx
-    bottom = g[y1][:, x0] * (1 - wx) + g[y1][:, x1] * wx
-    return top * (1 - wy) + bottom * wy
+def _block_centres(length, box):
+    """Pixel coordinate of the centre of each block (the last may be partial)."""
+    starts = np.arange(0, length, box)
+    ends = np.minimum(starts + box, length)
+    return (starts + ends - 1) / 2.0
 
 
-def background_maps(data, valid, *, box=BACKGROUND_BOX):
+def _axis_weights(pixels, centres):
+    """
+    Indices of the two nearest block centres and the interpolation weight
+    along one axis.  Beyond the outermost centres the weight leaves [0, 1],
+    so a gradient is extrapolated linearly to the frame edge instead of
+    flattening there.
+    """
+    pixels = np.asarray(pixels, dtype=float)
+    n = centres.size
+    if n == 1:
+        zeros = np.zeros(pixels.shape, dtype=int)
+        return zeros, zeros, np.zeros(pixels.shape, dtype=np.float32)
+    i0 = np.clip(np.searchsorted(centres, pixels) - 1, 0, n - 2)
+    i1 = i0 + 1
+    weight = (pixels - centres[i0]) / (centres[i1] - centres[i0])
+    return i0, i1, weight.astype(np.float32)
+
+
+class BackgroundMap:
+    """
+    Coarse background and noise of a frame, evaluated by bilinear
+    interpolation between block centres.
+
+    Attributes
+    ----------
+    background, noise : 2D `~numpy.ndarray`
+        One value per block, in data units.
+    shape : tuple of int
+        Shape of the frame.
+    box : int
+        Block size in pixels.
+    """
+
+    def __init__(self, background, noise, shape, box):
+        self.background = background
+        self.noise = noise
+        self.shape = tuple(shape)
+        self.box = box
+        self._cy = _block_centres(shape[0], box)
+        self._cx = _block_centres(shape[1], box)
+
+    @staticmethod
+    def _interp(grid, wy, wx):
+        (y0, y1, fy), (x0, x1, fx) = wy, wx
+        top = grid[y0, x0] * (1 - fx) + grid[y0, x1] * fx
+        bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
+        return top * (1 - fy) + bottom * fy
+
+    def rows(self, start, stop):
+        """Full-resolution ``(background, noise)`` of rows ``start:stop``."""
+        wy = [a[:, None] for a in _axis_weights(np.arange(start, stop), self._cy)]
+        wx = [a[None, :] for a in _axis_weights(np.arange(self.shape[1]), self._cx)]
+        return (self._interp(self.background.astype(np.float32), wy, wx),
+                self._interp(self.noise.astype(np.float32), wy, wx))
+
+    def background_at(self, y, x):
+        """Background at pixel positions ``y, x`` (arrays of any shape)."""
+        return self._interp(np.asarray(self.background, dtype=float),
+                            _axis_weights(y, self._cy), _axis_weights(x, self._cx))
+
+
+def background_map(data, valid, *, box=BACKGROUND_BOX):
     """
     Coarse background and noise of a raw frame.
 
@@ -102,22 +149,28 @@ def background_maps(data, valid, *, box=BACKGROUND_BOX):
 
     Returns
     -------
-    background, noise : 2D `~numpy.ndarray`
-        Coarse grids (one value per block, median-filtered); use
-        ``_upsample`` to evaluate them at pixel resolution.
+    bkg : `BackgroundMap`
     """
-    med, sigma = _block_grid(data, valid, box)
-    med = _fill_and_smooth(med)
-    sigma = _fill_and_smooth(sigma)
+    background = _fill_and_smooth(_block_median(data, valid, box))
+    bkg = BackgroundMap(background, np.ones_like(background), data.shape, box)
+    # The noise is the MAD of the residuals from the interpolated background,
+    # not from each block's median, so that a gradient across a block does
+    # not count as noise.
+    residual = np.empty(data.shape, dtype=np.float32)
+    step = max(1, _ROW_PIXELS // max(data.shape[1], 1))
+    for start in range(0, data.shape[0], step):
+        stop = min(start + step, data.shape[0])
+        residual[start:stop] = np.abs(data[start:stop] - bkg.rows(start, stop)[0])
+    sigma = _fill_and_smooth(_block_median(residual, valid, box) * _MAD_TO_STD)
     # A block of constant values (blank edge, saturated core) has zero MAD;
     # use the frame's typical noise there.
     positive = sigma[sigma > 0]
     floor = np.median(positive) if positive.size else 1.0
-    sigma = np.where(sigma > 0, sigma, floor)
-    return med, sigma
+    bkg.noise = np.where(sigma > 0, sigma, floor)
+    return bkg
 
 
-def normalize(data, valid, *, method='asinh', maps=None, box=BACKGROUND_BOX):
+def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
     """
     Normalize a raw frame into network input.
 
@@ -130,11 +183,11 @@ def normalize(data, valid, *, method='asinh', maps=None, box=BACKGROUND_BOX):
         level) in the output.
     method : {'asinh', 'standardize'}, optional
         See the module docstring.
-    maps : tuple of 2D `~numpy.ndarray` or None, optional
-        The ``(background, noise)`` grids from `background_maps`, if
-        already computed (``'asinh'`` only).
+    bkg : `BackgroundMap` or None, optional
+        The frame's background map, if already computed (``'asinh'``
+        only).
     box : int, optional
-        Block size of the background and noise maps.
+        Block size of the background map, if it is computed here.
 
     Returns
     -------
@@ -150,24 +203,14 @@ def normalize(data, valid, *, method='asinh', maps=None, box=BACKGROUND_BOX):
         out = ((data - mean) / (std if std > 0 else 1.0)).astype(np.float32)
         out[~valid] = 0.0
         return out
-    background, noise = maps if maps is not None else background_maps(data, valid, box=box)
+    if bkg is None:
+        bkg = background_map(data, valid, box=box)
     out = np.empty(data.shape, dtype=np.float32)
-    # Row blocks bound the memory of the full-resolution maps.
-    step = max(box, (4_000_000 // max(data.shape[1], 1)) // box * box)
-    for start in range(0, data.shape[0], step):
-        rows = np.arange(start, min(start + step, data.shape[0]))
-        bkg = _upsample(background, data.shape, box, rows)
-        sig = _upsample(noise, data.shape, box, rows)
-        chunk = (data[rows[0]:rows[-1] + 1] - bkg) / (ASINH_SOFTENING * sig)
-        out[rows[0]:rows[-1] + 1] = np.arcsinh(chunk)
+    ny, nx = data.shape
+    step = max(1, _ROW_PIXELS // max(nx, 1))
+    for start in range(0, ny, step):
+        stop = min(start + step, ny)
+        background, noise = bkg.rows(start, stop)
+        out[start:stop] = np.arcsinh((data[start:stop] - background) / (ASINH_SOFTENING * noise))
     out[~valid] = 0.0
     return out
-
-
-def evaluate_grid(grid, y, x, box=BACKGROUND_BOX):
-    """Bilinear value of a coarse grid at pixel positions ``y, x``."""
-    gy, gx = grid.shape
-    yc = np.clip((np.asarray(y) + 0.5) / box - 0.5, 0, gy - 1)
-    xc = np.clip((np.asarray(x) + 0.5) / box - 0.5, 0, gx - 1)
-    return ndimage.map_coordinates(np.asarray(grid, dtype=float), [yc, xc],
-                                   order=1, mode='nearest')

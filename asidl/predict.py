@@ -26,7 +26,8 @@ def tile_origins(length, core):
 def _check_tiling(tile_size, margin):
     if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
         raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
-    if not isinstance(margin, (int, np.integer)) or margin < 0 or tile_size - 2 * margin < DEPTH_MULTIPLE:
+    if (not isinstance(margin, (int, np.integer)) or margin < 0
+            or tile_size - 2 * margin < DEPTH_MULTIPLE):
         raise ValueError(f'tile_margin must be a non-negative integer leaving a core of at '
                          f'least {DEPTH_MULTIPLE} pixels in a tile of {tile_size}, got {margin!r}')
 

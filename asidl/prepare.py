@@ -51,7 +51,7 @@ def prepare_image(data, mask=None):
 
     Parameters
     ----------
-    data : array_like, `~astropy.units.Quantity`, `~numpy.ma.MaskedArray` or `~astropy.nddata.NDData`
+    data : array_like, `~astropy.units.Quantity`, masked array or `~astropy.nddata.NDData`
         A 2D image.
     mask : array_like or None
         Pixels to ignore (True or non-zero); combined with the mask of a

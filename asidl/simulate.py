@@ -537,7 +537,8 @@ def simulate_frame(params=None, *, seed=None, rng=None):
     for _ in range(params.bad_columns):
         c = int(rng.integers(nx))
         start = int(rng.integers(ny))
-        adu[start:, c] = (params.bias + rng.uniform(0.05, 1.0) * (params.saturation_adu - params.bias)
+        full_range = params.saturation_adu - params.bias
+        adu[start:, c] = (params.bias + rng.uniform(0.05, 1.0) * full_range
                           if rng.random() < 0.5 else params.bias * rng.uniform(0, 0.5))
     adu = _saturate(adu, params)
 

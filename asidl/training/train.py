@@ -148,7 +148,8 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
                                 batch_size=batch_size, fresh_per_batch=2)
         t0 = time.perf_counter()
-        fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1, verbose=verbose)
+        fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1,
+                        verbose=verbose)
         scores = validate(model, val_frames)
         seconds = time.perf_counter() - t0
         entry = {'epoch': epoch + 1, 'loss': float(fit.history['loss'][-1]),

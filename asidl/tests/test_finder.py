@@ -1,0 +1,321 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The photutils star-finder contract, re-implemented for UNetLoGFinder, and
+its integration with photutils PSF photometry and astropy NDData.
+"""
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.nddata import CCDData, NDData
+from astropy.table import QTable
+from astropy.wcs import WCS
+from numpy.testing import assert_allclose, assert_array_equal
+from photutils.detection import StarFinderBase
+from photutils.utils.exceptions import NoDetectionsWarning
+
+from asidl import UNetLoGFinder
+from asidl.evaluate import score_detections
+from asidl.simulate import FrameParameters, simulate_frame
+
+COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'background',
+           'peak', 'flux', 'mag']
+
+
+def _positions(tbl):
+    return np.column_stack([tbl['x_centroid'], tbl['y_centroid']])
+
+
+def test_is_a_photutils_star_finder(finder):
+    assert isinstance(finder, StarFinderBase)
+
+
+def test_table_columns_and_meta(catalog):
+    assert isinstance(catalog, QTable)
+    assert catalog.colnames == COLUMNS
+    assert_array_equal(catalog['id'], np.arange(1, len(catalog) + 1))
+    assert catalog.meta['model'] == 'asidl-default'
+    assert catalog.meta['threshold'] == 0.2
+    assert 'asidl_version' in catalog.meta
+    assert np.all((catalog['confidence'] >= 0) & (catalog['confidence'] <= 1))
+    assert np.all(catalog['log_response'] > 0.2)
+
+
+def test_finds_the_stars(frame, catalog):
+    """The shipped model recovers the simulated stars better than chance, with sub-pixel RMS."""
+    t = frame.targets
+    s = score_detections(catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])
+    assert s['dice'] > 0.6
+    assert s['rms'] < 0.6
+
+
+def test_call_equals_find_stars(finder, frame, catalog):
+    tbl = finder.find_stars(frame.data)
+    assert_array_equal(_positions(tbl), _positions(catalog))
+
+
+def test_repeated_calls_identical(finder, frame, catalog):
+    tbl = finder(frame.data)
+    for col in COLUMNS:
+        assert_array_equal(tbl[col], catalog[col])
+
+
+def test_input_not_modified(finder, frame):
+    data = frame.data.copy()
+    mask = np.zeros(data.shape, bool)
+    mask[:20] = True
+    data[5, 5] = np.nan
+    before_data, before_mask = data.copy(), mask.copy()
+    finder(data, mask=mask)
+    assert_array_equal(data, before_data)
+    assert_array_equal(mask, before_mask)
+
+
+def test_no_sources_returns_none_and_warns(finder):
+    with pytest.warns(NoDetectionsWarning):
+        assert finder(np.full((64, 64), 1000.0)) is None
+
+
+def test_all_masked_returns_none_and_warns(finder, frame):
+    with pytest.warns(NoDetectionsWarning):
+        assert finder(frame.data, mask=np.ones(frame.data.shape, bool)) is None
+    with pytest.warns(NoDetectionsWarning):
+        assert finder(np.full((40, 40), np.nan)) is None
+
+
+def test_mask_reduces_sources(finder, frame, catalog):
+    mask = np.zeros(frame.data.shape, bool)
+    mask[:, :96] = True
+    tbl = finder(frame.data, mask=mask)
+    assert len(tbl) < len(catalog)
+    assert np.all(tbl['x_centroid'] > 93)
+
+
+def test_integer_mask_equals_boolean_mask(finder, frame):
+    mask = np.zeros(frame.data.shape, bool)
+    mask[40:90, 30:120] = True
+    t_bool = finder(frame.data, mask=mask)
+    t_int = finder(frame.data, mask=mask.astype(np.int32) * 7)
+    assert_array_equal(_positions(t_bool), _positions(t_int))
+
+
+def test_nan_region_counts_as_masked(finder, frame):
+    data = frame.data.copy()
+    data[60:100, 50:140] = np.nan
+    mask = np.zeros(data.shape, bool)
+    mask[60:100, 50:140] = True
+    t_nan = finder(data)
+    t_mask = finder(frame.data, mask=mask)
+    assert_array_equal(_positions(t_nan), _positions(t_mask))
+    inside = ((t_nan['y_centroid'] > 61) & (t_nan['y_centroid'] < 98)
+              & (t_nan['x_centroid'] > 51) & (t_nan['x_centroid'] < 138))
+    assert not inside.any()
+
+
+def test_masked_array_and_nddata_masks(finder, frame):
+    mask = np.zeros(frame.data.shape, bool)
+    mask[:80] = True
+    expected = _positions(finder(frame.data, mask=mask))
+    masked = np.ma.MaskedArray(frame.data, mask=mask)
+    assert_array_equal(_positions(finder(masked)), expected)
+    assert_array_equal(_positions(finder(NDData(frame.data, mask=mask))), expected)
+
+
+def test_exclude_border(frame, catalog):
+    finder = UNetLoGFinder(exclude_border=True)
+    tbl = finder(frame.data)
+    ny, nx = frame.data.shape
+    assert len(tbl) < len(catalog)
+    assert np.all((tbl['x_centroid'] >= 2) & (tbl['x_centroid'] <= nx - 3))
+    assert np.all((tbl['y_centroid'] >= 2) & (tbl['y_centroid'] <= ny - 3))
+
+
+def test_n_brightest(frame, catalog):
+    tbl = UNetLoGFinder(n_brightest=10)(frame.data)
+    assert len(tbl) == 10
+    assert_array_equal(tbl['id'], np.arange(1, 11))
+    assert np.min(tbl['flux']) >= np.sort(catalog['flux'])[-10]
+
+
+def test_peak_max(frame, catalog):
+    limit = float(np.median(catalog['peak']))
+    tbl = UNetLoGFinder(peak_max=limit)(frame.data)
+    assert 0 < len(tbl) < len(catalog)
+    assert np.all(tbl['peak'] <= limit)
+
+
+def test_dtypes_and_byte_order(finder, frame, catalog):
+    as_int = np.round(frame.data).astype(np.int32)
+    big_endian = frame.data.astype('>f8')
+    for data in (as_int, big_endian, as_int.astype(np.uint16)):
+        tbl = finder(data)
+        s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
+                             catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+        assert s['dice'] > 0.95
+
+
+def test_quantity_units_carried(finder, frame, catalog):
+    tbl = finder(frame.data * u.adu)
+    assert_array_equal(_positions(tbl), _positions(catalog))
+    for col in ('peak', 'flux', 'background'):
+        assert tbl[col].unit == u.adu
+        assert_allclose(tbl[col].value, catalog[col])
+    assert not hasattr(tbl['mag'], 'unit') or tbl['mag'].unit in (None, u.dimensionless_unscaled)
+
+
+def test_quantity_peak_max(frame, catalog):
+    limit = float(np.median(catalog['peak']))
+    tbl = UNetLoGFinder(peak_max=limit * u.adu)(frame.data * u.adu)
+    assert np.all(tbl['peak'] <= limit * u.adu)
+    # the same limit in another, convertible unit
+    tbl2 = UNetLoGFinder(peak_max=limit * 1000 * u.adu / 1000)(frame.data * u.adu)
+    assert len(tbl2) == len(tbl)
+
+
+def test_quantity_unit_mismatch_refused(frame):
+    with pytest.raises(ValueError, match='peak_max'):
+        UNetLoGFinder(peak_max=10 * u.Jy)(frame.data * u.adu)
+    with pytest.raises(ValueError, match='peak_max'):
+        UNetLoGFinder(peak_max=10.0)(frame.data * u.adu)
+    with pytest.raises(ValueError, match='peak_max'):
+        UNetLoGFinder(peak_max=10 * u.adu)(frame.data)
+
+
+def test_nddata_with_wcs_gives_sky_centroid(finder, frame, catalog):
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ['RA---TAN', 'DEC--TAN']
+    wcs.wcs.crval = [150.0, 2.0]
+    wcs.wcs.crpix = [96, 80]
+    wcs.wcs.cdelt = [-0.56 / 3600, 0.56 / 3600]
+    for nd in (NDData(frame.data, wcs=wcs, unit='adu'),
+               CCDData(frame.data, wcs=wcs, unit='adu')):
+        tbl = finder(nd)
+        assert isinstance(tbl['sky_centroid'], SkyCoord)
+        expected = wcs.pixel_to_world(tbl['x_centroid'], tbl['y_centroid'])
+        assert_allclose(tbl['sky_centroid'].separation(expected).arcsec, 0, atol=1e-6)
+        assert tbl['flux'].unit == u.adu
+        assert len(tbl) == len(catalog)
+
+
+@pytest.mark.parametrize('bad, exc, match', [
+    (np.zeros((3, 4, 5)), ValueError, '2D'),
+    (np.zeros(10), ValueError, '2D'),
+    (np.zeros((0, 5)), ValueError, 'empty'),
+    (np.array([['a', 'b'], ['c', 'd']]), TypeError, 'numeric'),
+    (np.ones((4, 4), dtype=complex), TypeError, 'numeric'),
+    (np.ones((4, 4), dtype=bool), TypeError, 'numeric'),
+])
+def test_bad_data(finder, bad, exc, match):
+    with pytest.raises(exc, match=match):
+        finder(bad)
+
+
+def test_bad_mask(finder):
+    data = np.zeros((20, 20))
+    with pytest.raises(ValueError, match='same shape'):
+        finder(data, mask=np.zeros((10, 20), bool))
+    with pytest.raises(TypeError, match='mask'):
+        finder(data, mask=np.zeros((20, 20), float))
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    ({'sigma': 0}, 'sigma'),
+    ({'threshold': -1}, 'threshold'),
+    ({'overlap': 1.5}, 'overlap'),
+    ({'n_brightest': 0}, 'n_brightest'),
+    ({'n_brightest': 2.5}, 'n_brightest'),
+    ({'peak_max': -3}, 'peak_max'),
+    ({'tile_size': 100}, 'tile_size'),
+    ({'tile_size': 64, 'tile_margin': 30}, 'tile_margin'),
+    ({'batch_size': 0}, 'batch_size'),
+    ({'normalization': 'zscore'}, 'normalization'),
+    ({'model': 'no-such-model'}, 'asidl-default'),
+    ({'model': 'missing/file.keras'}, 'does not exist'),
+])
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        UNetLoGFinder(**kwargs)
+
+
+def test_bad_parameter_types():
+    with pytest.raises(TypeError, match='exclude_border'):
+        UNetLoGFinder(exclude_border='yes')
+    with pytest.raises(TypeError, match='model'):
+        UNetLoGFinder(model=42)
+
+
+def test_positional_options_refused():
+    with pytest.raises(TypeError):
+        UNetLoGFinder('asidl-default')
+
+
+def test_small_images(finder):
+    """Images smaller than a tile work, including a single star on a tiny frame."""
+    params = FrameParameters(shape=(24, 40), density=0.0, fwhm=3.0, sky=200, bias=300)
+    blank = simulate_frame(params, seed=1).data.astype(float)
+    yy, xx = np.mgrid[:24, :40]
+    star = blank + 3000 * np.exp(-((xx - 20.3)**2 + (yy - 11.6)**2) / (2 * 1.3**2))
+    tbl = finder(star)
+    assert len(tbl) == 1
+    assert abs(tbl['x_centroid'][0] - 20.3) < 0.3
+    assert abs(tbl['y_centroid'][0] - 11.6) < 0.3
+
+
+def test_tile_seams_do_not_change_results(frame):
+    """Different tilings of the same frame give the same stars at the same places."""
+    big = UNetLoGFinder(tile_size=256, tile_margin=32)(frame.data)
+    small = UNetLoGFinder(tile_size=96, tile_margin=24)(frame.data)
+    s = score_detections(small['x_centroid'], small['y_centroid'],
+                         big['x_centroid'], big['y_centroid'], radius=0.5)
+    assert s['dice'] > 0.97
+
+
+def test_star_on_a_seam_found_once():
+    """A star straddling the boundary between two tile cores is reported once."""
+    finder = UNetLoGFinder(tile_size=64, tile_margin=16)    # cores of 32 pixels
+    rng = np.random.default_rng(3)
+    data = rng.normal(500.0, 10.0, (64, 96))
+    yy, xx = np.mgrid[:64, :96]
+    for x0 in (31.5, 63.6):     # on the seams at x = 31.5 and 63.5
+        data += 4000 * np.exp(-((xx - x0)**2 + (yy - 30.2)**2) / (2 * 1.5**2))
+    tbl = finder(data)
+    for x0 in (31.5, 63.6):
+        near = np.hypot(tbl['x_centroid'] - x0, tbl['y_centroid'] - 30.2) < 3
+        assert near.sum() == 1
+
+
+def test_bias_and_background_offsets_do_not_matter(finder, frame, catalog):
+    """Raw frames work: a different bias level or a linear gradient changes nothing."""
+    ny, nx = frame.data.shape
+    gradient = np.linspace(0, 300, nx)[None, :]
+    for data in (frame.data + 5000.0, frame.data + gradient):
+        tbl = finder(data)
+        s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
+                             catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+        assert s['dice'] > 0.95
+
+
+def test_probability_map(finder, frame):
+    prob = finder.probability_map(frame.data)
+    assert prob.shape == frame.data.shape
+    assert prob.min() >= 0 and prob.max() <= 1
+    # the footprints of the targets are far more probable than the rest
+    assert prob[frame.mask == 1].mean() > 5 * prob[frame.mask == 0].mean()
+
+
+def test_psf_photometry_finder(frame):
+    from photutils.psf import CircularGaussianPRF, IterativePSFPhotometry, PSFPhotometry
+
+    psf_model = CircularGaussianPRF(fwhm=3.5)
+    data = frame.data - np.median(frame.data)
+    finder = UNetLoGFinder()
+    phot = PSFPhotometry(psf_model, (7, 7), finder=finder, aperture_radius=4)
+    result = phot(data)
+    assert len(result) == len(finder(data))
+    assert np.isfinite(result['flux_fit']).mean() > 0.9
+
+    iphot = IterativePSFPhotometry(psf_model, (7, 7), finder=finder, aperture_radius=4,
+                                   maxiters=2)
+    iresult = iphot(data)
+    assert len(iresult) >= len(result)

@@ -1,0 +1,75 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+
+from asidl.localize import circle_overlap, find_peaks, log_response, refine_positions
+from asidl.simulate import target_mask
+
+
+def test_log_response_peaks_on_the_footprint():
+    mask, _ = target_mask([20.0], [30.0], (40, 60))
+    r = log_response(mask.astype(np.float32))
+    assert np.unravel_index(np.argmax(r), r.shape) == (20, 30)
+    assert 0.6 < r.max() < 0.8
+
+
+def test_find_peaks_finds_each_footprint_once():
+    ys = np.array([10.0, 10.0, 30.0, 45.0])
+    xs = np.array([10.0, 14.0, 50.0, 5.0])     # the first two touch
+    mask, _ = target_mask(ys, xs, (60, 70))
+    iy, ix, resp = find_peaks(mask.astype(np.float32))
+    found = sorted(zip(iy.tolist(), ix.tolist()))
+    assert found == sorted(zip(ys.astype(int).tolist(), xs.astype(int).tolist()))
+    assert np.all(np.diff(resp) <= 0)         # strongest first
+
+
+def test_threshold_and_valid():
+    mask, _ = target_mask([10.0, 30.0], [10.0, 30.0], (40, 40))
+    prob = mask.astype(np.float32)
+    prob[25:35, 25:35] *= 0.2                  # a faint blob
+    iy, ix, _ = find_peaks(prob, threshold=0.2)
+    assert_array_equal(iy, [10])
+    valid = np.ones(prob.shape, bool)
+    valid[:20] = False
+    iy, ix, _ = find_peaks(prob, threshold=0.05, valid=valid)
+    assert_array_equal(iy, [30])
+
+
+def test_overlap_pruning():
+    # Two nearly coincident blobs: with overlap 0 only one survives.
+    prob = np.zeros((30, 30), np.float32)
+    prob[14:17, 10:13] = 1
+    prob[14:17, 14:17] = 0.9
+    assert len(find_peaks(prob, overlap=1.0)[0]) == 2
+    assert len(find_peaks(prob, overlap=0.0)[0]) == 1
+
+
+def test_circle_overlap():
+    assert_allclose(circle_overlap(0.0, 2.0), 1.0)
+    assert_allclose(circle_overlap(4.0, 2.0), 0.0)
+    assert 0 < circle_overlap(1.0, 2.0) < 1
+
+
+def test_refine_with_perfect_offsets_recovers_positions():
+    ys = np.array([10.3, 25.8, 40.45])
+    xs = np.array([12.6, 30.1, 8.5])
+    mask, offsets = target_mask(ys, xs, (50, 50))
+    iy, ix, _ = find_peaks(mask.astype(np.float32))
+    y, x = refine_positions(iy, ix, mask.astype(np.float32), offsets)
+    order = np.argsort(y)
+    assert_allclose(y[order], ys, atol=1e-5)
+    assert_allclose(x[order], xs, atol=1e-5)
+
+
+def test_refine_without_offsets_uses_the_image():
+    yy, xx = np.mgrid[:30, :30]
+    image = np.exp(-((xx - 15.3) ** 2 + (yy - 12.8) ** 2) / (2 * 2.0**2))
+    y, x = refine_positions(np.array([13]), np.array([15]), image, None, image=image)
+    assert abs(x[0] - 15.3) < 0.05 and abs(y[0] - 12.8) < 0.05
+
+
+def test_empty():
+    iy, ix, r = find_peaks(np.zeros((10, 10), np.float32))
+    assert iy.size == ix.size == r.size == 0
+    y, x = refine_positions(iy, ix, np.zeros((10, 10)))
+    assert y.size == 0

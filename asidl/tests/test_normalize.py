@@ -1,0 +1,80 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from asidl.normalize import background_map, normalize
+
+
+@pytest.fixture
+def noise():
+    return np.random.default_rng(0).normal(1000.0, 20.0, (200, 300)).astype(np.float32)
+
+
+def test_background_and_noise_maps(noise):
+    valid = np.ones(noise.shape, bool)
+    bkg = background_map(noise, valid, box=50)
+    assert bkg.background.shape == (4, 6)
+    assert_allclose(bkg.background, 1000, atol=3)
+    assert_allclose(bkg.noise, 20, rtol=0.1)
+
+
+def test_offsets_and_gradients_removed(noise):
+    valid = np.ones(noise.shape, bool)
+    ref = normalize(noise, valid)
+    shifted = normalize(noise + 12345.0, valid)
+    assert_allclose(shifted, ref, atol=2e-3)
+    gradient = noise + np.linspace(0, 500, 300)[None, :]
+    out = normalize(gradient, valid)
+    assert abs(np.median(out)) < 0.05
+    assert abs(np.median(out[:, :20]) - np.median(out[:, -20:])) < 0.1
+
+
+def test_saturated_star_is_compressed(noise):
+    data = noise.copy()
+    data[100, 150] = 65535
+    out = normalize(data, np.ones(data.shape, bool))
+    assert out.max() < 10           # asinh keeps a 3000-sigma pixel within a few units
+    assert out.dtype == np.float32
+
+
+def test_invalid_pixels_are_zero_and_ignored(noise):
+    data = noise.copy()
+    data[:, :100] = 0.0                       # blank, off-detector region
+    valid = np.ones(data.shape, bool)
+    valid[:, :100] = False
+    out = normalize(data, valid)
+    assert np.all(out[:, :100] == 0)
+    assert abs(np.median(out[:, 100:])) < 0.05
+
+
+def test_input_not_modified(noise):
+    before = noise.copy()
+    normalize(noise, np.ones(noise.shape, bool))
+    np.testing.assert_array_equal(before, noise)
+
+
+def test_standardize(noise):
+    out = normalize(noise, np.ones(noise.shape, bool), method='standardize')
+    assert abs(out.mean()) < 1e-3 and abs(out.std() - 1) < 1e-3
+
+
+def test_unknown_method(noise):
+    with pytest.raises(ValueError, match='normalization'):
+        normalize(noise, np.ones(noise.shape, bool), method='zscore')
+
+
+def test_all_invalid_does_not_fail(noise):
+    out = normalize(noise, np.zeros(noise.shape, bool))
+    assert np.all(out == 0)
+
+
+def test_background_at_matches_full_resolution_rows(noise):
+    data = noise + np.linspace(0, 500, 300)[None, :] + np.linspace(0, 80, 200)[:, None]
+    bkg = background_map(data, np.ones(data.shape, bool), box=64)
+    full, _ = bkg.rows(0, 200)
+    yy, xx = np.mgrid[0:200:7, 0:300:11]
+    assert_allclose(bkg.background_at(yy, xx), full[yy, xx], rtol=1e-5)
+    # a linear background is followed to the frame edges (partial last blocks too)
+    truth = 1000 + np.linspace(0, 500, 300)[None, :] + np.linspace(0, 80, 200)[:, None]
+    assert np.abs(full - truth).max() < 10

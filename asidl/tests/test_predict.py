@@ -1,0 +1,44 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from asidl.predict import predict_maps
+
+
+@pytest.fixture(scope='module')
+def echo_model():
+    """A tiny model whose output channels are the input, 2x input and 3x input."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    conv = keras.layers.Conv2D(3, 1, use_bias=False)
+    outputs = conv(inputs)
+    model = keras.Model(inputs, outputs)
+    conv.set_weights([np.array([1.0, 2.0, 3.0], np.float32).reshape(1, 1, 1, 3)])
+    return model
+
+
+@pytest.mark.parametrize('shape', [(5, 7), (64, 64), (100, 230), (257, 31)])
+@pytest.mark.parametrize('tile, margin', [(32, 8), (64, 0), (96, 24)])
+def test_stitching_is_exact(echo_model, shape, tile, margin):
+    image = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+    prob, offsets = predict_maps(image, echo_model, tile_size=tile, margin=margin, batch_size=3)
+    assert_array_equal(prob, image)
+    assert_array_equal(offsets[0], 2 * image)
+    assert_array_equal(offsets[1], 3 * image)
+
+
+def test_single_channel_model_has_no_offsets():
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1)(inputs))
+    prob, offsets = predict_maps(np.zeros((20, 20), np.float32), model, tile_size=32, margin=4)
+    assert offsets is None and prob.shape == (20, 20)
+
+
+@pytest.mark.parametrize('tile, margin', [(50, 4), (32, 10), (32, -1)])
+def test_bad_tiling(echo_model, tile, margin):
+    with pytest.raises(ValueError, match='tile'):
+        predict_maps(np.zeros((20, 20), np.float32), echo_model, tile_size=tile, margin=margin)

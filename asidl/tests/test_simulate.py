@@ -1,0 +1,86 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+
+from asidl.constants import MASK_FOOTPRINT, TARGET_SNR
+from asidl.simulate import FrameParameters, draw_parameters, simulate_frame, target_mask
+
+
+def test_target_mask_is_the_paper_footprint():
+    mask, offsets = target_mask([10.2], [20.7], (30, 40))
+    assert mask.sum() == MASK_FOOTPRINT.sum() == 13
+    assert_array_equal(mask[8:13, 19:24], MASK_FOOTPRINT)
+    # offsets point from each footprint pixel to the star
+    assert_allclose(offsets[0][10, 21], 10.2 - 10, atol=1e-6)
+    assert_allclose(offsets[1][10, 21], 20.7 - 21, atol=1e-6)
+    assert_allclose(offsets[1][10, 19], 20.7 - 19, atol=1e-6)
+    assert np.all(offsets[:, mask == 0] == 0)
+
+
+def test_target_mask_nearest_star_owns_shared_pixels():
+    mask, offsets = target_mask([10.0, 10.0], [10.0, 12.4], (20, 20))
+    # pixel (10, 11) is 1 px from the first star and 1.4 px from the second
+    assert_allclose(offsets[1][10, 11], -1.0)
+    assert_allclose(offsets[1][10, 12], 0.4, atol=1e-6)
+
+
+def test_target_mask_clips_at_edges():
+    mask, _ = target_mask([0.0], [0.0], (5, 5))
+    assert mask.sum() == 6
+
+
+def test_frames_are_reproducible():
+    a = simulate_frame(seed=7)
+    b = simulate_frame(seed=7)
+    assert_array_equal(a.data, b.data)
+    assert_array_equal(a.mask, b.mask)
+
+
+def test_frame_contents():
+    params = FrameParameters(shape=(96, 128), density=50, bias=700, gain=2.0, sky=400)
+    frame = simulate_frame(params, seed=3)
+    assert frame.data.shape == (96, 128) and frame.data.dtype == np.float32
+    # raw frame: bias + sky / gain, not background subtracted
+    assert abs(np.median(frame.data) - (700 + 400 / 2.0)) < 20
+    t = frame.targets
+    assert np.all(t['snr'] >= TARGET_SNR)
+    assert np.all((t['x'] > -0.5) & (t['x'] < 127.5) & (t['y'] > -0.5) & (t['y'] < 95.5))
+    # fainter stars exist too (confusion), and are not targets
+    assert np.any(frame.truth['snr'] < TARGET_SNR)
+    mask, _ = target_mask(t['y'], t['x'], params.shape)
+    assert_array_equal(mask, frame.mask)
+
+
+def test_density_sets_the_number_of_targets():
+    counts = []
+    for density in (5, 50):
+        params = FrameParameters(shape=(256, 256), density=density, pixel_scale=0.56)
+        counts.append(len(simulate_frame(params, seed=11).targets))
+    area = (256 * 0.56 / 60) ** 2
+    assert abs(counts[0] / area - 5) < 3
+    assert abs(counts[1] / area - 50) < 12
+
+
+def test_drawn_parameters_span_the_ranges():
+    rng = np.random.default_rng(0)
+    params = [draw_parameters(rng) for _ in range(300)]
+    fwhm = np.array([p.fwhm for p in params])
+    sky = np.array([p.sky for p in params])
+    assert fwhm.min() >= 1.5 and fwhm.max() <= 8.0 and np.ptp(fwhm) > 5
+    assert sky.min() >= 10 and sky.max() <= 5000
+    assert {p.psf for p in params} == {'moffat', 'gaussian'}
+    assert any(p.n_cosmic_rays for p in params) and any(p.n_trails for p in params)
+
+
+def test_saturation_and_artifacts():
+    params = FrameParameters(shape=(128, 128), density=5, full_well=20000,
+                             saturation_adu=20500, bias=500, n_cosmic_rays=20, n_trails=1,
+                             spikes=True, n_hot_pixels=5, blank_edge=10)
+    frame = simulate_frame(params, seed=5)
+    assert frame.data.max() <= 20500
+    assert frame.bad_pixels.sum() == 10 * 128
+    # no targets in the blank band
+    t = frame.targets
+    ix = np.round(t['x']).astype(int).clip(0, 127)
+    iy = np.round(t['y']).astype(int).clip(0, 127)
+    assert not frame.bad_pixels[iy, ix].any()

@@ -1,0 +1,44 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+import json
+
+import numpy as np
+import pytest
+
+from asidl import UNetLoGFinder
+from asidl.training.export import export_model
+from asidl.training.train import train
+from asidl.training.unet import build_unet
+
+
+def test_unet_shapes():
+    model = build_unet(base_filters=2, depth=2)
+    out = model.predict_on_batch(np.zeros((1, 32, 48, 1), np.float32))
+    assert out.shape == (1, 32, 48, 3)
+    assert np.all((out[..., 0] >= 0) & (out[..., 0] <= 1))
+
+
+@pytest.mark.parametrize('kwargs', [{'base_filters': 0}, {'depth': 5}, {'depth': 1.5}])
+def test_unet_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        build_unet(**kwargs)
+
+
+def test_train_checkpoint_resume_and_export(tmp_path):
+    kwargs = dict(steps_per_epoch=2, batch_size=2, frame_shape=(32, 32), base_filters=2,
+                  depth=2, n_validation=1, verbose=0, log=lambda line: None)
+    history = train(tmp_path, epochs=1, **kwargs)
+    assert len(history) == 1 and np.isfinite(history[0]['loss'])
+    state = json.loads((tmp_path / 'state.json').read_text())
+    assert state['epoch'] == 1
+    assert (tmp_path / 'last.keras').exists() and (tmp_path / 'best.keras').exists()
+    history = train(tmp_path, epochs=2, **kwargs)
+    assert [h['epoch'] for h in history] == [1, 2]
+
+    model_file = export_model(tmp_path / 'best.keras', tmp_path / 'mine.keras')
+    finder = UNetLoGFinder(model=model_file, tile_size=64, tile_margin=16)
+    assert finder.model_name == 'mine.keras'
+    prob = finder.probability_map(np.random.default_rng(0).normal(100, 5, (40, 40)))
+    assert prob.shape == (40, 40)
+
+    with pytest.raises(ValueError, match='.keras'):
+        export_model(tmp_path / 'best.keras', tmp_path / 'mine.h5')
