@@ -20,7 +20,7 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
-from .localize import find_peaks, refine_positions
+from .localize import find_peaks, neighbourhood, refine_positions
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
@@ -293,23 +293,15 @@ class UNetLoGFinder(StarFinderBase):
 
     @staticmethod
     def _window_max(array, iy, ix):
-        padded = np.pad(array, 1)
-        oy, ox = np.mgrid[0:3, 0:3]
-        return padded[iy[:, None, None] + oy, ix[:, None, None] + ox].max(axis=(1, 2))
+        return neighbourhood(array, iy, ix)[0].max(axis=(1, 2))
 
     @staticmethod
     def _photometry(image, bkg, iy, ix):
         """Peak and sum of background-subtracted data in boxes around the detections."""
-        r = PHOT_RADIUS
         if iy.size == 0:
             return np.zeros(0), np.zeros(0)
-        oy, ox = np.mgrid[-r:r + 1, -r:r + 1]
-        ny, nx = image.data.shape
-        yy = np.clip(iy[:, None, None] + oy, 0, ny - 1)
-        xx = np.clip(ix[:, None, None] + ox, 0, nx - 1)
-        inside = ((iy[:, None, None] + oy >= 0) & (iy[:, None, None] + oy < ny)
-                  & (ix[:, None, None] + ox >= 0) & (ix[:, None, None] + ox < nx))
-        values = image.data[yy, xx].astype(np.float64) - bkg.background_at(yy, xx)
+        data, inside, yy, xx = neighbourhood(image.data, iy, ix, PHOT_RADIUS)
+        values = data.astype(np.float64) - bkg.background_at(yy, xx)
         use = inside & image.valid[yy, xx]
         peak = np.where(use, values, -np.inf).max(axis=(1, 2))
         peak = np.where(np.isfinite(peak), peak, np.nan)

@@ -22,7 +22,7 @@ from scipy.spatial import cKDTree
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 
-__all__ = ['log_response', 'find_peaks', 'refine_positions', 'circle_overlap']
+__all__ = ['log_response', 'find_peaks', 'refine_positions', 'circle_overlap', 'neighbourhood']
 
 
 def log_response(probability, sigma=LOG_SIGMA):
@@ -105,11 +105,38 @@ def _prune(iy, ix, max_distance):
     return keep
 
 
-def _window(array, iy, ix, fill=0.0):
-    """The 3x3 neighbourhoods of ``(iy, ix)`` as an ``(n, 3, 3)`` array."""
-    padded = np.pad(array, 1, mode='constant', constant_values=fill)
-    oy, ox = np.mgrid[0:3, 0:3]
-    return padded[iy[:, None, None] + oy, ix[:, None, None] + ox]
+def neighbourhood(array, iy, ix, radius=1, fill=0.0):
+    """
+    The ``(2 radius + 1)`` square neighbourhoods of pixels ``(iy, ix)``.
+
+    Parameters
+    ----------
+    array : 2D `~numpy.ndarray`
+    iy, ix : `~numpy.ndarray` of int
+        Centre pixels.
+    radius : int, optional
+        Half size of the square.
+    fill : float, optional
+        Value of the neighbours that fall outside ``array``.
+
+    Returns
+    -------
+    values : `~numpy.ndarray`
+        Shape ``(n, 2 radius + 1, 2 radius + 1)``.
+    inside : `~numpy.ndarray` of bool
+        Which neighbours lie inside ``array``.
+    yy, xx : `~numpy.ndarray` of int
+        Their pixel coordinates, clipped to the array.
+    """
+    ny, nx = array.shape
+    offsets = np.arange(-radius, radius + 1)
+    yy = np.asarray(iy)[:, None, None] + offsets[None, :, None]
+    xx = np.asarray(ix)[:, None, None] + offsets[None, None, :]
+    yy, xx = np.broadcast_arrays(yy, xx)
+    inside = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
+    yy = np.clip(yy, 0, ny - 1)
+    xx = np.clip(xx, 0, nx - 1)
+    return np.where(inside, array[yy, xx], fill), inside, yy, xx
 
 
 def refine_positions(iy, ix, probability, offsets=None, image=None):
@@ -141,9 +168,9 @@ def refine_positions(iy, ix, probability, offsets=None, image=None):
         return np.zeros(0), np.zeros(0)
     if offsets is not None:
         oy, ox = np.mgrid[-1:2, -1:2]
-        vy = _window(offsets[0], iy, ix) + oy            # votes relative to the peak pixel
-        vx = _window(offsets[1], iy, ix) + ox
-        w = _window(probability, iy, ix)
+        vy = neighbourhood(offsets[0], iy, ix)[0] + oy    # votes relative to the peak pixel
+        vx = neighbourhood(offsets[1], iy, ix)[0] + ox
+        w = neighbourhood(probability, iy, ix)[0]
         agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
         w = np.where(agree, w, 0.0)
         wsum = w.sum(axis=(1, 2))
@@ -152,7 +179,7 @@ def refine_positions(iy, ix, probability, offsets=None, image=None):
         dx = (w * vx).sum(axis=(1, 2)) / wsum
         return iy + np.clip(dy, -1.5, 1.5), ix + np.clip(dx, -1.5, 1.5)
     source = probability if image is None else image
-    win = _window(np.asarray(source, dtype=float), iy, ix)
+    win = neighbourhood(np.asarray(source, dtype=float), iy, ix)[0]
     return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), \
         ix + _parabola(win[:, 1, 0], win[:, 1, 1], win[:, 1, 2])
 
