@@ -32,7 +32,7 @@ def meerlicht_frame(density, seed, *, shape=(512, 512), artifacts=True):
 def dao_catalogs(data, fwhm, nsigmas=(2, 3, 4, 5, 7, 10)):
     """DAOStarFinder on a background-subtracted frame, at several thresholds."""
     bkg = Background2D(data, 64, filter_size=3, sigma_clip=SigmaClip(3.0),
-                       bkg_estimator=MedianBackground())
+                       bkg_estimator=MedianBackground(), exclude_percentile=90)
     sub = data - bkg.background
     rms = float(np.median(bkg.background_rms))
     out = {}
