@@ -51,7 +51,7 @@ LOG_OVERLAP = 0.8
 TARGET_SNR = 3.0
 
 #: Side of the square tiles the network sees at inference, in pixels.
-TILE_SIZE = 256
+TILE_SIZE = 512
 
 #: Border of each tile that is predicted but discarded when stitching, so
 #: that every kept pixel saw enough context on all sides.

@@ -23,6 +23,10 @@ def tile_origins(length, core):
     return np.arange(0, max(length, 1), core)
 
 
+def _round_up(value, multiple):
+    return -(-value // multiple) * multiple
+
+
 def _check_tiling(tile_size, margin):
     if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
         raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
@@ -46,7 +50,8 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         ``dy, dx`` in channels 1 and 2.
     tile_size : int, optional
         Side of the square tiles; a multiple of
-        `~asidl.constants.DEPTH_MULTIPLE`.
+        `~asidl.constants.DEPTH_MULTIPLE`.  Along an axis shorter than
+        ``tile_size - 2 * margin`` the tile shrinks to fit the image.
     margin : int, optional
         Context discarded on each side of a tile.
     batch_size : int, optional
@@ -59,23 +64,27 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     """
     _check_tiling(tile_size, margin)
     ny, nx = normalized.shape
-    core = tile_size - 2 * margin
-    ys = tile_origins(ny, core)
-    xs = tile_origins(nx, core)
-    padded = np.zeros((ys[-1] + tile_size, xs[-1] + tile_size), dtype=np.float32)
+    # An image smaller than a tile gets a tile just big enough for it
+    # (with the same margin), so small frames cost no padding work.
+    tile_y = min(tile_size, _round_up(ny + 2 * margin, DEPTH_MULTIPLE))
+    tile_x = min(tile_size, _round_up(nx + 2 * margin, DEPTH_MULTIPLE))
+    core_y, core_x = tile_y - 2 * margin, tile_x - 2 * margin
+    ys = tile_origins(ny, core_y)
+    xs = tile_origins(nx, core_x)
+    padded = np.zeros((ys[-1] + tile_y, xs[-1] + tile_x), dtype=np.float32)
     padded[margin:margin + ny, margin:margin + nx] = normalized
     probability = np.zeros((ny, nx), dtype=np.float32)
     offsets = None
     origins = [(y0, x0) for y0 in ys for x0 in xs]
     for start in range(0, len(origins), batch_size):
         chunk = origins[start:start + batch_size]
-        batch = np.stack([padded[y0:y0 + tile_size, x0:x0 + tile_size] for y0, x0 in chunk])
+        batch = np.stack([padded[y0:y0 + tile_y, x0:x0 + tile_x] for y0, x0 in chunk])
         out = np.asarray(model.predict_on_batch(batch[..., None]))
         if offsets is None and out.shape[-1] >= 3:
             offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
         for k, (y0, x0) in enumerate(chunk):
-            h = min(core, ny - y0)
-            w = min(core, nx - x0)
+            h = min(core_y, ny - y0)
+            w = min(core_x, nx - x0)
             tile = out[k, margin:margin + h, margin:margin + w]
             probability[y0:y0 + h, x0:x0 + w] = tile[..., 0]
             if offsets is not None:
