@@ -28,6 +28,7 @@ __all__ = [
     'FrameParameters',
     'SimulatedFrame',
     'draw_parameters',
+    'meerlicht_like',
     'simulate_frame',
     'target_mask',
     'ARCSEC_PER_ARCMIN',
@@ -139,8 +140,11 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
     shape : tuple of int, optional
         Frame shape.
     density : float or None, optional
-        Target stars per square arcminute; drawn log-uniformly between 0.3
-        and 400 if `None`.
+        Target stars per square arcminute.  If `None`, the number of target
+        stars per 1000 square pixels is drawn log-uniformly between 0.02
+        and 25 (at 0.56"/pixel: 0.2 to 290 per square arcminute), so that
+        crowding in pixels, which is what the network sees, spans the same
+        range whatever the pixel scale drawn.
     artifacts : bool, optional
         Whether cosmic rays, trails, hot pixels and the like may appear.
 
@@ -152,7 +156,9 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
     area_mpix = ny * nx / 1e6
     p = FrameParameters(shape=tuple(shape))
     p.pixel_scale = _log_uniform(rng, 0.3, 2.0)
-    p.density = density if density is not None else _log_uniform(rng, 0.3, 400.0)
+    per_kpix = _log_uniform(rng, 0.02, 25.0)
+    p.density = density if density is not None else (
+        per_kpix / 1000.0 * (ARCSEC_PER_ARCMIN / p.pixel_scale) ** 2)
     p.lf_slope = rng.uniform(1.5, 2.1)
     if rng.random() < 0.3:
         p.cluster_fraction = rng.uniform(0.3, 1.0)
@@ -184,6 +190,44 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
         p.n_hot_pixels = int(rng.poisson(rng.uniform(0, 1e3) * area_mpix))
         p.bad_columns = int(rng.random() < 0.05)
         p.blank_edge = int(rng.integers(4, ny // 3)) if rng.random() < 0.04 else 0
+    return p
+
+
+def meerlicht_like(shape=(512, 512), density=30.0, *, rng=None, artifacts=True):
+    """
+    Parameters of a MeerLICHT-like raw frame, the benchmark instrument.
+
+    0.56"/pixel, seeing 2.5" (Moffat, beta 3), sky 400 e-/pixel, read
+    noise 10 e-, gain 1, bias 500 ADU; with ``artifacts``, cosmic rays,
+    hot pixels, galaxies, diffraction spikes and sometimes a satellite
+    trail, their numbers drawn from ``rng``.
+
+    Parameters
+    ----------
+    shape : tuple of int, optional
+        Frame shape.
+    density : float, optional
+        Target stars (S/N >= 3) per square arcminute.
+    rng : `numpy.random.Generator` or None, optional
+        Draws the number of artifacts.
+    artifacts : bool, optional
+        Whether to add artifacts.
+
+    Returns
+    -------
+    params : `FrameParameters`
+    """
+    rng = np.random.default_rng(rng)
+    p = FrameParameters(shape=tuple(shape), pixel_scale=0.56, density=density, psf='moffat',
+                        fwhm=2.5 / 0.56, beta=3.0, sky=400.0, read_noise=10.0, gain=1.0,
+                        bias=500.0, full_well=100_000.0, saturation_adu=65535.0)
+    if artifacts:
+        area_mpix = shape[0] * shape[1] / 1e6
+        p.n_cosmic_rays = int(rng.poisson(150 * area_mpix))
+        p.n_trails = int(rng.random() < 0.3)
+        p.spikes = True
+        p.n_hot_pixels = int(rng.poisson(50 * area_mpix))
+        p.n_galaxies = int(rng.poisson(40 * area_mpix))
     return p
 
 

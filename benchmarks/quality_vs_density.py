@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable  # noqa: E402
-from common import MEERLICHT, dao_catalogs, meerlicht_frame, score  # noqa: E402
+from common import dao_catalogs, meerlicht_frame, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 
@@ -51,9 +51,9 @@ def main(argv=None):
             frame = meerlicht_frame(density, seed=1000 * density + i)
             truth = frame.targets
             ours.append(score(finder(frame.data), truth))
-            for k, tbl in dao_catalogs(frame.data, MEERLICHT['fwhm']).items():
+            for k, tbl in dao_catalogs(frame.data, frame.parameters.fwhm).items():
                 dao.setdefault(k, []).append(score(tbl, truth))
-        area = args.frames * 512 * 512 * (MEERLICHT['pixel_scale'] / 60) ** 2
+        area = args.frames * 512 * 512 * (frame.parameters.pixel_scale / 60) ** 2
         best_k = max(dao, key=lambda k: _sum(dao[k])[3])
         for name, scores in (('UNetLoGFinder', ours), (f'DAOStarFinder ({best_k} sigma)',
                                                        dao[best_k])):

@@ -26,7 +26,7 @@ from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 from ..evaluate import score_detections
 from ..localize import find_peaks, refine_positions
 from ..normalize import normalize
-from ..simulate import draw_parameters, simulate_frame
+from ..simulate import draw_parameters, meerlicht_like, simulate_frame
 from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
@@ -35,10 +35,22 @@ __all__ = ['train', 'validation_frames', 'validate']
 
 
 def validation_frames(n=24, *, shape=(256, 256), seed=12345):
-    """A fixed, reproducible set of domain-randomized validation frames."""
+    """
+    A fixed, reproducible set of validation frames: half MeerLICHT-like
+    frames at the benchmark densities (1 to 250 stars per square arcminute,
+    with artifacts), half drawn from the domain-randomized training
+    distribution.
+    """
     rng = np.random.default_rng(seed)
-    densities = np.geomspace(1, 300, n)
-    return [simulate_frame(draw_parameters(rng, shape, density=d), rng=rng) for d in densities]
+    densities = (1, 10, 30, 75, 150, 250)
+    frames = []
+    for i in range(n):
+        if i % 2 == 0:
+            params = meerlicht_like(shape, densities[(i // 2) % len(densities)], rng=rng)
+        else:
+            params = draw_parameters(rng, shape)
+        frames.append(simulate_frame(params, rng=rng))
+    return frames
 
 
 def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP):
