@@ -30,3 +30,42 @@ def test_empty_inputs():
     assert (s['tp'], s['fp'], s['fn'], s['dice']) == (0, 0, 1, 0.0)
     assert np.isnan(s['rms'])
     assert score_detections([], [], [], [])['dice'] == 1.0
+
+
+def test_compare_finders_with_truth(frame, finder):
+    from asidl.evaluate import classical_finders, compare_finders
+
+    finders = {'UNetLoGFinder': finder}
+    finders.update(classical_finders(frame.data, fwhm=frame.parameters.fwhm))
+    table = compare_finders(frame.data, frame.targets, finders, pixel_scale=0.56)
+    assert list(table['finder'][:3]) == ['UNetLoGFinder', 'DAOStarFinder', 'IRAFStarFinder']
+    n_true = len(frame.targets)
+    assert np.all(table['TP'] + table['FN'] == n_true)
+    assert np.all(table['TP'] + table['FP'] == table['N'])
+    assert np.all((table['Dice'] >= 0) & (table['Dice'] <= 1))
+    assert 'TP_per_arcmin2' in table.colnames
+    # on this crowded raw frame the network finds more true stars than DAOStarFinder
+    assert table['TP'][0] > table['TP'][1]
+
+
+def test_compare_finders_without_truth_cross_matches(frame, finder, catalog):
+    from asidl.evaluate import classical_finders, compare_finders
+
+    finders = {'UNetLoGFinder': finder}
+    finders.update(classical_finders(frame.data, reference=catalog))   # FWHM fitted
+    table = compare_finders(frame.data, None, finders)
+    assert table['matched'][0] == table['N'][0] == len(catalog)
+    assert np.all(table['matched'] <= table['N'])
+
+
+def test_plot_detections(frame, catalog):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    from asidl.evaluate import plot_detections
+
+    t = frame.targets
+    ax = plot_detections(frame.data, catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    s = score_detections(catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])
+    assert labels == [f'TP ({s["tp"]})', f'FP ({s["fp"]})', f'FN ({s["fn"]})']
