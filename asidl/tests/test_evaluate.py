@@ -69,3 +69,20 @@ def test_plot_detections(frame, catalog):
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
     s = score_detections(catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])
     assert labels == [f'TP ({s["tp"]})', f'FP ({s["fp"]})', f'FN ({s["fn"]})']
+
+
+def test_artificial_star_test_completeness_rises_with_flux(finder):
+    from asidl.evaluate import artificial_star_test
+    from asidl.simulate import FrameParameters, simulate_frame
+
+    params = FrameParameters(shape=(256, 256), density=30.0, fwhm=3.0, psf='gaussian',
+                             sky=200.0, read_noise=5.0, bias=300.0)
+    frame = simulate_frame(params, seed=8)
+    sky_sigma = np.sqrt(200.0 + 25.0)
+    # S/N of a Gaussian PSF of FWHM 3: flux / (sigma * sqrt(4 pi s^2)), s = 3 / 2.355
+    area = 4 * np.pi * (3 / 2.355) ** 2
+    fluxes = np.array([0.5, 30.0]) * sky_sigma * np.sqrt(area)
+    table = artificial_star_test(frame.data, finder, fluxes=fluxes, n_per_flux=20, seed=1)
+    assert list(table['n_injected']) == [20, 20]
+    assert table['fraction'][0] < 0.3      # S/N 0.5: invisible
+    assert table['fraction'][1] > 0.9      # S/N 30: always found
