@@ -17,7 +17,8 @@ from astropy.table import QTable
 from scipy.spatial import cKDTree
 
 __all__ = ['match_sources', 'score_detections', 'compare_finders', 'classical_finders',
-           'plot_detections', 'build_epsf', 'artificial_star_test']
+           'plot_detections', 'build_epsf', 'artificial_star_test', 'scores_by_bin',
+           'plot_dice_versus_density']
 
 
 def match_sources(x, y, truth_x, truth_y, *, radius=2.0):
@@ -456,3 +457,73 @@ def artificial_star_test(data, finder=None, *, fluxes=None, n_per_flux=50, radiu
             injected += x.size
         rows.append((flux, injected, recovered, recovered / injected))
     return QTable(rows=rows, names=('flux', 'n_injected', 'n_recovered', 'fraction'))
+
+
+def scores_by_bin(x, y, truth, *, column='snr', bins=(3, 5, 10, 20, 50, 100, np.inf),
+                  radius=2.0):
+    """
+    Completeness and position error of detections in bins of a truth column.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Detected positions.
+    truth : `~astropy.table.Table`
+        True sources with ``x``, ``y`` and ``column``.
+    column : str, optional
+        Truth column to bin on, e.g. ``'snr'`` or ``'mag'``.
+    bins : sequence of float, optional
+        Bin edges.
+    radius : float, optional
+        Match radius in pixels.
+
+    Returns
+    -------
+    table : `~astropy.table.QTable`
+        ``low``, ``high``, ``n_true``, ``n_found``, ``completeness`` and
+        ``rms`` (pixels, of the matched positions in the bin).
+    """
+    tx, ty = _positions(truth)
+    values = np.asarray(truth[column], float)
+    di, ti = match_sources(x, y, tx, ty, radius=radius)
+    err = np.full(tx.size, np.nan)
+    err[ti] = np.hypot(np.asarray(x, float)[di] - tx[ti], np.asarray(y, float)[di] - ty[ti])
+    rows = []
+    for low, high in zip(bins[:-1], bins[1:]):
+        sel = (values >= low) & (values < high)
+        found = sel & np.isfinite(err)
+        rows.append((low, high, int(sel.sum()), int(found.sum()),
+                     found.sum() / sel.sum() if sel.any() else np.nan,
+                     float(np.sqrt(np.mean(err[found] ** 2))) if found.any() else np.nan))
+    return QTable(rows=rows, names=('low', 'high', 'n_true', 'n_found', 'completeness', 'rms'))
+
+
+def plot_dice_versus_density(table, *, ax=None):
+    """
+    Dice coefficient against source density for several finders (paper Fig. 5).
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        Columns ``finder``, ``density`` and ``Dice``, e.g. the output of
+        ``benchmarks/quality_vs_density.py``.
+
+    Returns
+    -------
+    ax : `matplotlib.axes.Axes`
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        ax = plt.figure(figsize=(6, 4)).add_subplot()
+    names = [str(n) for n in table['finder']]
+    for name in dict.fromkeys(n.split(' (')[0] for n in names):
+        sel = np.array([n.split(' (')[0] == name for n in names])
+        ax.plot(table['density'][sel], table['Dice'][sel], 'o-', label=name)
+    ax.set_xscale('log')
+    ax.set_xlabel('true sources per square arcminute')
+    ax.set_ylabel('Dice')
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax

@@ -86,3 +86,32 @@ def test_artificial_star_test_completeness_rises_with_flux(finder):
     assert list(table['n_injected']) == [20, 20]
     assert table['fraction'][0] < 0.3      # S/N 0.5: invisible
     assert table['fraction'][1] > 0.9      # S/N 30: always found
+
+
+def test_scores_by_bin():
+    from astropy.table import QTable
+
+    from asidl.evaluate import scores_by_bin
+
+    truth = QTable({'x': [10.0, 20.0, 30.0, 40.0], 'y': [5.0, 5.0, 5.0, 5.0],
+                    'snr': [4.0, 6.0, 60.0, 70.0]})
+    table = scores_by_bin([10.3, 30.0, 40.1], [5.0, 5.0, 5.0], truth, bins=(3, 10, 100))
+    assert list(table['n_true']) == [2, 2]
+    assert list(table['n_found']) == [1, 2]
+    assert_allclose(table['completeness'], [0.5, 1.0])
+    assert_allclose(table['rms'], [0.3, np.sqrt(0.01 / 2)])
+
+
+def test_plot_dice_versus_density():
+    import matplotlib
+
+    matplotlib.use('Agg')
+    from astropy.table import QTable
+
+    from asidl.evaluate import plot_dice_versus_density
+
+    table = QTable({'finder': ['UNetLoGFinder', 'DAOStarFinder (3 sigma)'] * 2,
+                    'density': [1, 1, 10, 10], 'Dice': [0.8, 0.5, 0.7, 0.4]})
+    ax = plot_dice_versus_density(table)
+    assert [line.get_label() for line in ax.get_lines()] == ['UNetLoGFinder', 'DAOStarFinder']
+    assert_allclose(ax.get_lines()[1].get_ydata(), [0.5, 0.4])
