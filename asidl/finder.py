@@ -20,7 +20,7 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
-from .localize import find_peaks, neighbourhood, refine_positions
+from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_positions
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
@@ -30,6 +30,11 @@ __all__ = ['UNetLoGFinder']
 
 #: Half size of the box in which ``peak`` and ``flux`` are measured.
 PHOT_RADIUS = 2
+
+#: Sources whose brightest pixel exceeds this many times the noise are
+#: positioned from the image's own core (see `_refine_bright`): there the
+#: data pin the centre down better than the network's offset votes.
+BRIGHT_PEAK_SNR = 20.0
 
 
 def _positive_number(value, name):
@@ -256,6 +261,7 @@ class UNetLoGFinder(StarFinderBase):
         normalized = None if offsets is not None else normalize(
             image.data, image.valid, method=self.normalization, bkg=bkg)
         y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
+        y, x = self._refine_bright(image, bkg, y, x)
 
         ny, nx = image.data.shape
         keep = np.ones(iy.size, dtype=bool)
@@ -292,6 +298,30 @@ class UNetLoGFinder(StarFinderBase):
         return table
 
     @staticmethod
+    def _refine_bright(image, bkg, y, x):
+        """Log-parabola peaks of the data for bright sources (within 1 pixel of the network's)."""
+        if y.size == 0:
+            return y, x
+        ny, nx = image.data.shape
+        iy = np.clip(np.round(y).astype(int), 0, ny - 1)
+        ix = np.clip(np.round(x).astype(int), 0, nx - 1)
+        values, inside, yy, xx = neighbourhood(image.data, iy, ix)
+        sub = values - bkg.background_at(yy, xx)
+        sub = np.where(inside & image.valid[yy, xx], sub, np.nan)
+        bright = np.max(np.where(np.isfinite(sub), sub, -np.inf), axis=(1, 2)) \
+            > BRIGHT_PEAK_SNR * bkg.noise_at(iy, ix)
+        if not bright.any():
+            return y, x
+        sel = np.flatnonzero(bright)
+        dy, dx = log_parabola_offsets(sub[sel])
+        by, bx = iy[sel] + dy, ix[sel] + dx
+        good = np.isfinite(by) & (np.hypot(by - y[sel], bx - x[sel]) < 1.0)
+        y, x = y.copy(), x.copy()
+        y[sel[good]] = by[good]
+        x[sel[good]] = bx[good]
+        return y, x
+
+    @staticmethod
     def _window_max(array, iy, ix):
         return neighbourhood(array, iy, ix)[0].max(axis=(1, 2))
 
@@ -324,4 +354,5 @@ class UNetLoGFinder(StarFinderBase):
             'exclude_border': self.exclude_border,
             'normalization': self.normalization,
         }
+
 

@@ -133,6 +133,11 @@ class BackgroundMap:
         return self._interp(np.asarray(self.background, dtype=float),
                             _axis_weights(y, self._cy), _axis_weights(x, self._cx))
 
+    def noise_at(self, y, x):
+        """Noise (standard deviation) at pixel positions ``y, x``."""
+        return self._interp(np.asarray(self.noise, dtype=float),
+                            _axis_weights(y, self._cy), _axis_weights(x, self._cx))
+
 
 def background_map(data, valid, *, box=BACKGROUND_BOX):
     """

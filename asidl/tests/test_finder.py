@@ -319,3 +319,17 @@ def test_psf_photometry_finder(frame):
                                    maxiters=2)
     iresult = iphot(data)
     assert len(iresult) >= len(result)
+
+
+def test_bright_star_positions_are_precise(finder):
+    """Bright, isolated stars are placed to a few hundredths of a pixel."""
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[:96, :96]
+    truth = [(20.37, 30.81), (60.5, 70.08), (75.13, 18.66)]
+    data = rng.normal(400.0, 12.0, (96, 96))
+    for y0, x0 in truth:
+        data += 20000 * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * 1.8 ** 2))
+    tbl = finder(data)
+    s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
+                         [t[1] for t in truth], [t[0] for t in truth])
+    assert s['tp'] == 3 and s['rms'] < 0.05

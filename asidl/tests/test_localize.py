@@ -73,3 +73,15 @@ def test_empty():
     assert iy.size == ix.size == r.size == 0
     y, x = refine_positions(iy, ix, np.zeros((10, 10)))
     assert y.size == 0
+
+
+def test_log_parabola_is_exact_for_gaussians():
+    from asidl.localize import log_parabola_offsets
+
+    yy, xx = np.mgrid[-1:2, -1:2]
+    windows = np.stack([1000 * np.exp(-((xx - 0.3) ** 2 + (yy + 0.2) ** 2) / (2 * 1.7 ** 2)),
+                        np.ones((3, 3)),                       # flat top: not usable
+                        -np.ones((3, 3))])                     # negative: not usable
+    dy, dx = log_parabola_offsets(windows)
+    assert_allclose([dy[0], dx[0]], [-0.2, 0.3], atol=1e-9)
+    assert np.isnan(dy[1:]).all() and np.isnan(dx[1:]).all()
