@@ -25,3 +25,14 @@ def test_unknown_command_fails():
     with pytest.raises(SystemExit) as err:
         main(['no-such-command'])
     assert err.value.code == 2
+
+
+def test_train_and_export(tmp_path, capsys):
+    model = tmp_path / 'mine.keras'
+    args = ['train', str(tmp_path / 'ckpt'), '--epochs', '1', '--steps-per-epoch', '1',
+            '--batch-size', '2', '--frame-size', '32', '--base-filters', '2', '--depth', '2',
+            '--n-validation', '1', '--export', str(model)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert 'epoch 1/1' in out and 'val Dice' in out
+    assert model.exists() and (tmp_path / 'ckpt' / 'state.json').exists()
