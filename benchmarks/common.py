@@ -1,12 +1,11 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Frames and finders shared by the benchmark scripts."""
 
-import numpy as np
-from astropy.stats import SigmaClip
-from photutils.background import Background2D, MedianBackground
-from photutils.detection import DAOStarFinder
+import warnings
 
-from asidl.evaluate import score_detections
+import numpy as np
+
+from asidl.evaluate import classical_finders, score_detections
 from asidl.simulate import meerlicht_like, simulate_frame
 
 
@@ -16,16 +15,24 @@ def meerlicht_frame(density, seed, *, shape=(512, 512), artifacts=True):
     return simulate_frame(meerlicht_like(shape, density, rng=rng, artifacts=artifacts), rng=rng)
 
 
-def dao_catalogs(data, fwhm, nsigmas=(2, 3, 4, 5, 7, 10)):
-    """DAOStarFinder on a background-subtracted frame, at several thresholds."""
-    bkg = Background2D(data, 64, filter_size=3, sigma_clip=SigmaClip(3.0),
-                       bkg_estimator=MedianBackground(), exclude_percentile=90)
-    sub = data - bkg.background
-    rms = float(np.median(bkg.background_rms))
+def classical_catalogs(data, fwhm, nsigmas=(2, 3, 4, 5, 7, 10)):
+    """
+    Catalogs of DAOStarFinder and SEP (when installed) at several thresholds,
+    set up by `asidl.evaluate.classical_finders` (background subtracted).
+
+    Returns
+    -------
+    catalogs : dict
+        ``{finder name: {nsigma: table or None}}``.
+    """
     out = {}
     for k in nsigmas:
-        tbl = DAOStarFinder(fwhm=fwhm, threshold=k * rms)(sub)
-        out[k] = tbl
+        for name, finder in classical_finders(data, fwhm=fwhm, nsigma=k).items():
+            if name == 'IRAFStarFinder':
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                out.setdefault(name, {})[k] = finder(data)
     return out
 
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable, vstack  # noqa: E402
-from common import dao_catalogs, meerlicht_frame  # noqa: E402
+from common import classical_catalogs, meerlicht_frame  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.evaluate import match_sources  # noqa: E402
@@ -48,7 +48,8 @@ def main(argv=None):
             frame = meerlicht_frame(density, seed=7000 + 100 * int(density) + i)
             truth = frame.targets
             ours.append(_errors(finder(frame.data), truth))
-            dao.append(_errors(dao_catalogs(frame.data, frame.parameters.fwhm, (5,))[5], truth))
+            dao.append(_errors(classical_catalogs(frame.data, frame.parameters.fwhm, (5,))
+                              ['DAOStarFinder'][5], truth))
             truths.append(truth)
     ours, dao = np.concatenate(ours), np.concatenate(dao)
     snr = np.asarray(vstack(truths)['snr'])

@@ -1,12 +1,12 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-Quality versus source density: UNetLoGFinder against DAOStarFinder on
-simulated MeerLICHT-like raw frames with artifacts.
+Quality versus source density: UNetLoGFinder against DAOStarFinder and
+SEP on simulated MeerLICHT-like raw frames with artifacts.
 
 For every density, several 512x512 frames are simulated (so that sparse
-densities have enough stars); DAOStarFinder runs on background-subtracted
-frames with the true FWHM and is scored at its best threshold, chosen on
-the same frames (an optimistic baseline).  Writes
+densities have enough stars); DAOStarFinder (with the true FWHM) and SEP
+run on background-subtracted frames and are scored at their best
+threshold, chosen on the same frames (an optimistic baseline).  Writes
 ``benchmarks/results/quality_vs_density.ecsv``.
 """
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable  # noqa: E402
-from common import dao_catalogs, meerlicht_frame, score  # noqa: E402
+from common import classical_catalogs, meerlicht_frame, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 
@@ -46,17 +46,20 @@ def main(argv=None):
     finder = UNetLoGFinder(model=args.model)
     rows = []
     for density in DENSITIES:
-        ours, dao = [], {}
+        ours, classical = [], {}
         for i in range(args.frames):
             frame = meerlicht_frame(density, seed=1000 * density + i)
             truth = frame.targets
             ours.append(score(finder(frame.data), truth))
-            for k, tbl in dao_catalogs(frame.data, frame.parameters.fwhm).items():
-                dao.setdefault(k, []).append(score(tbl, truth))
+            for name, by_k in classical_catalogs(frame.data, frame.parameters.fwhm).items():
+                for k, tbl in by_k.items():
+                    classical.setdefault(name, {}).setdefault(k, []).append(score(tbl, truth))
         area = args.frames * 512 * 512 * (frame.parameters.pixel_scale / 60) ** 2
-        best_k = max(dao, key=lambda k: _sum(dao[k])[3])
-        for name, scores in (('UNetLoGFinder', ours), (f'DAOStarFinder ({best_k} sigma)',
-                                                       dao[best_k])):
+        results = [('UNetLoGFinder', ours)]
+        for name, by_k in classical.items():
+            best_k = max(by_k, key=lambda k: _sum(by_k[k])[3])
+            results.append((f'{name} ({best_k} sigma)', by_k[best_k]))
+        for name, scores in results:
             tp, fp, fn, dice, rms = _sum(scores)
             rows.append((density, name, tp, fp, fn, dice, rms, (tp + fn) / area))
             print(f'{density:4d}/arcmin2  {name:26s} TP {tp:5d} FP {fp:5d} FN {fn:5d} '
