@@ -51,7 +51,8 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     tile_size : int, optional
         Side of the square tiles; a multiple of
         `~asidl.constants.DEPTH_MULTIPLE`.  Along an axis shorter than
-        ``tile_size - 2 * margin`` the tile shrinks to fit the image.
+        ``tile_size - 2 * margin`` the tile shrinks to fit the image.  A
+        model with a fixed input size gets tiles of that size instead.
     margin : int, optional
         Context discarded on each side of a tile.
     batch_size : int, optional
@@ -64,10 +65,19 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     """
     _check_tiling(tile_size, margin)
     ny, nx = normalized.shape
-    # An image smaller than a tile gets a tile just big enough for it
-    # (with the same margin), so small frames cost no padding work.
-    tile_y = min(tile_size, _round_up(ny + 2 * margin, DEPTH_MULTIPLE))
-    tile_x = min(tile_size, _round_up(nx + 2 * margin, DEPTH_MULTIPLE))
+    fixed_y, fixed_x = tuple(model.input_shape)[1:3]
+    if fixed_y is not None or fixed_x is not None:
+        # A model built for one input size (like the ASID-L authors' 256x256)
+        # gets tiles of exactly that size.
+        tile_y, tile_x = fixed_y or tile_size, fixed_x or tile_size
+        if min(tile_y, tile_x) - 2 * margin < 1:
+            raise ValueError(f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
+                             'inputs this model requires')
+    else:
+        # An image smaller than a tile gets a tile just big enough for it
+        # (with the same margin), so small frames cost no padding work.
+        tile_y = min(tile_size, _round_up(ny + 2 * margin, DEPTH_MULTIPLE))
+        tile_x = min(tile_size, _round_up(nx + 2 * margin, DEPTH_MULTIPLE))
     core_y, core_x = tile_y - 2 * margin, tile_x - 2 * margin
     ys = tile_origins(ny, core_y)
     xs = tile_origins(nx, core_x)

@@ -42,3 +42,16 @@ def test_single_channel_model_has_no_offsets():
 def test_bad_tiling(echo_model, tile, margin):
     with pytest.raises(ValueError, match='tile'):
         predict_maps(np.zeros((20, 20), np.float32), echo_model, tile_size=tile, margin=margin)
+
+
+def test_fixed_input_size_model_gets_its_tile_size():
+    import keras
+
+    inputs = keras.Input((64, 64, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 1, use_bias=False)(inputs))
+    model.layers[-1].set_weights([np.ones((1, 1, 1, 1), np.float32)])
+    image = np.random.default_rng(2).normal(size=(70, 150)).astype(np.float32)
+    prob, _ = predict_maps(image, model, tile_size=512, margin=8)
+    assert_array_equal(prob, image)
+    with pytest.raises(ValueError, match='core'):
+        predict_maps(image, model, tile_size=512, margin=32)
