@@ -9,23 +9,23 @@ validation Dice improves.  Each epoch draws its frames from a stream
 seeded with ``seed + epoch``, so an interrupted and resumed run sees the
 same data as an uninterrupted one.
 
-Validation runs the inference pipeline itself (normalization, network,
-LoG, sub-pixel refinement) on a fixed set of simulated frames and reports
-the object-level Dice and position RMS, not only the pixel loss.
+Validation runs the finder itself (`~asidl.UNetLoGFinder` with the model
+being trained) on a fixed set of simulated frames and reports the
+object-level Dice and position RMS, not only the pixel loss.
 """
 
 import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 from ..evaluate import score_detections
-from ..localize import find_peaks, refine_positions
-from ..normalize import normalize
 from ..simulate import draw_parameters, meerlicht_like, simulate_frame
 from .losses import asidl_loss
 from .stream import TrainingStream
@@ -63,19 +63,18 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
         Summed ``tp``, ``fp``, ``fn``, the ``dice`` of the sums, and the
         position ``rms`` (pixels) over all matches.
     """
+    from ..finder import UNetLoGFinder
+
+    finder = UNetLoGFinder(model=model, sigma=sigma, threshold=threshold, overlap=overlap)
     tp = fp = fn = 0
     sq = []
     for frame in frames:
-        valid = ~frame.bad_pixels
-        x = normalize(frame.data, valid)
-        out = np.asarray(model.predict_on_batch(x[None, ..., None]))[0]
-        prob = out[..., 0]
-        iy, ix, _ = find_peaks(prob, sigma=sigma, threshold=threshold, overlap=overlap,
-                               valid=valid)
-        offsets = (out[..., 1], out[..., 2]) if out.shape[-1] >= 3 else None
-        y, xx = refine_positions(iy, ix, prob, offsets, image=x)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', NoDetectionsWarning)
+            tbl = finder(frame.data, mask=frame.bad_pixels)
+        x, y = (tbl['x_centroid'], tbl['y_centroid']) if tbl is not None else ([], [])
         t = frame.targets
-        s = score_detections(xx, y, t['x'], t['y'])
+        s = score_detections(x, y, t['x'], t['y'])
         tp, fp, fn = tp + s['tp'], fp + s['fp'], fn + s['fn']
         if s['tp']:
             sq.append((s['rms'] ** 2, s['tp']))
