@@ -526,4 +526,5 @@ def plot_dice_versus_density(table, *, ax=None):
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
+    ax.figure.tight_layout()
     return ax
