@@ -87,19 +87,17 @@ def _overlay(data, ours, dao, truth, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from astropy.visualization import ImageNormalize, ZScaleInterval
-    from photutils.aperture import CircularAperture, RectangularAperture
 
     fig, ax = plt.subplots(figsize=(9, 9))
     norm = ImageNormalize(data, interval=ZScaleInterval())
     ax.imshow(data, origin='lower', cmap='Greys_r', norm=norm)
     ax.plot(truth['x'], truth['y'], '.', color='limegreen', ms=2, label='truth (S/N >= 3)')
     if ours is not None:
-        pos = list(zip(ours['x_centroid'], ours['y_centroid']))
-        CircularAperture(pos, r=5).plot(ax=ax, color='red', lw=0.8, label='UNetLoGFinder')
+        ax.scatter(ours['x_centroid'], ours['y_centroid'], s=60, facecolors='none',
+                   edgecolors='red', linewidths=0.8, label='UNetLoGFinder')
     if dao is not None:
-        pos = list(zip(dao['x_centroid'], dao['y_centroid']))
-        RectangularAperture(pos, 9, 9).plot(ax=ax, color='deepskyblue', lw=0.8,
-                                            label='DAOStarFinder')
+        ax.scatter(dao['x_centroid'], dao['y_centroid'], s=90, marker='s', facecolors='none',
+                   edgecolors='deepskyblue', linewidths=0.8, label='DAOStarFinder')
     ax.legend(loc='upper right', fontsize=9)
     ax.set_title('asidl demo: the bundled example frame')
     fig.savefig(path, dpi=110, bbox_inches='tight')
