@@ -2,6 +2,7 @@
 """Frames and finders shared by the benchmark scripts."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -40,3 +41,11 @@ def score(tbl, truth):
     if tbl is None:
         return score_detections([], [], truth['x'], truth['y'])
     return score_detections(tbl['x_centroid'], tbl['y_centroid'], truth['x'], truth['y'])
+
+
+def save_result(table, path):
+    """Write a benchmark table as ECSV (creating the directory) and say so."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.write(path, format='ascii.ecsv', overwrite=True)
+    print(f'wrote {path}')

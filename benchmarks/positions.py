@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable, vstack  # noqa: E402
-from common import classical_catalogs, meerlicht_frame  # noqa: E402
+from common import classical_catalogs, meerlicht_frame, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.evaluate import match_sources  # noqa: E402
@@ -70,9 +70,7 @@ def main(argv=None):
     table.meta['note'] = ('DAOStarFinder at 5 sigma with the true FWHM, on background-subtracted '
                           'frames')
     table.pprint()
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    table.write(args.output, format='ascii.ecsv', overwrite=True)
-    print(f'wrote {args.output}')
+    save_result(table, args.output)
 
 
 if __name__ == '__main__':

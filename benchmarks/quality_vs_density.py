@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable  # noqa: E402
-from common import classical_catalogs, meerlicht_frame, score  # noqa: E402
+from common import classical_catalogs, meerlicht_frame, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 
@@ -69,9 +69,7 @@ def main(argv=None):
     table.meta['model'] = args.model
     table.meta['frames_per_density'] = args.frames
     table.meta['frame'] = '512x512 MeerLICHT-like raw frames with artifacts (benchmarks/common.py)'
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    table.write(args.output, format='ascii.ecsv', overwrite=True)
-    print(f'wrote {args.output}')
+    save_result(table, args.output)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, str(Path(__file__).parent))
 
 from astropy.table import QTable  # noqa: E402
-from common import meerlicht_frame  # noqa: E402
+from common import meerlicht_frame, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 
@@ -46,9 +46,7 @@ def main(argv=None):
               f'{len(tbl)} sources', flush=True)
     table = QTable(rows=rows, names=('size', 'seconds', 'Mpix_per_s', 'n_sources', 'cpus'))
     table.meta['model'] = args.model
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    table.write(args.output, format='ascii.ecsv', overwrite=True)
-    print(f'wrote {args.output}')
+    save_result(table, args.output)
 
 
 if __name__ == '__main__':

@@ -14,10 +14,12 @@ Writes ``benchmarks/results/spitzer.ecsv``.
 
 import argparse
 import os
+import sys
 import warnings
 from pathlib import Path
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, str(Path(__file__).parent))
 
 import astropy.units as u  # noqa: E402
 import numpy as np  # noqa: E402
@@ -26,6 +28,7 @@ from astropy.io import fits  # noqa: E402
 from astropy.nddata import NDData  # noqa: E402
 from astropy.table import QTable, Table  # noqa: E402
 from astropy.wcs import WCS  # noqa: E402
+from common import save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.evaluate import classical_finders  # noqa: E402
@@ -76,9 +79,7 @@ def main(argv=None):
     table['median_offset_arcsec'].info.format = '.3f'
     table.meta['catalog'] = f'GLIMPSE, {len(cat)} sources; match radius {RADIUS}'
     table.pprint()
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    table.write(args.output, format='ascii.ecsv', overwrite=True)
-    print(f'wrote {args.output}')
+    save_result(table, args.output)
 
 
 if __name__ == '__main__':
