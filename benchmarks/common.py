@@ -16,7 +16,13 @@ def meerlicht_frame(density, seed, *, shape=(512, 512), artifacts=True):
     return simulate_frame(meerlicht_like(shape, density, rng=rng, artifacts=artifacts), rng=rng)
 
 
-def classical_catalogs(data, fwhm, nsigmas=(2, 3, 4, 5, 7, 10)):
+#: Thresholds tried, in units of the background RMS per pixel.  SEP runs
+#: with SExtractor's default 3x3 detection filter, which lowers the noise,
+#: so its useful range starts lower.
+THRESHOLDS = {'DAOStarFinder': (2, 3, 4, 5, 7, 10), 'SEP': (1, 1.5, 2, 3, 4, 5)}
+
+
+def classical_catalogs(data, fwhm, thresholds=None):
     """
     Catalogs of DAOStarFinder and SEP (when installed) at several thresholds,
     set up by `asidl.evaluate.classical_finders` (background subtracted).
@@ -26,10 +32,11 @@ def classical_catalogs(data, fwhm, nsigmas=(2, 3, 4, 5, 7, 10)):
     catalogs : dict
         ``{finder name: {nsigma: table or None}}``.
     """
+    thresholds = THRESHOLDS if thresholds is None else thresholds
     out = {}
-    for k in nsigmas:
+    for k in sorted(set().union(*thresholds.values())):
         for name, finder in classical_finders(data, fwhm=fwhm, nsigma=k).items():
-            if name == 'IRAFStarFinder':
+            if k not in thresholds.get(name, ()):
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')

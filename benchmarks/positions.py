@@ -48,7 +48,8 @@ def main(argv=None):
             frame = meerlicht_frame(density, seed=7000 + 100 * int(density) + i)
             truth = frame.targets
             ours.append(_errors(finder(frame.data), truth))
-            dao.append(_errors(classical_catalogs(frame.data, frame.parameters.fwhm, (5,))
+            dao.append(_errors(classical_catalogs(frame.data, frame.parameters.fwhm,
+                                                 {'DAOStarFinder': (5,)})
                               ['DAOStarFinder'][5], truth))
             truths.append(truth)
     ours, dao = np.concatenate(ours), np.concatenate(dao)
