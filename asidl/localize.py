@@ -77,16 +77,35 @@ def find_peaks(probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
         LoG response at the peaks.
     """
     response = log_response(np.asarray(probability, dtype=np.float32), sigma)
-    peaks = ndimage.maximum_filter(response, size=3, mode='constant', cval=0.0)
-    peaks = (response == peaks) & (response > threshold)
+    iy, ix = _local_maxima(response, threshold)
     if valid is not None:
-        peaks &= valid
-    iy, ix = np.nonzero(peaks)
+        keep = valid[iy, ix]
+        iy, ix = iy[keep], ix[keep]
     strength = response[iy, ix]
     order = np.argsort(-strength, kind='stable')
     iy, ix, strength = iy[order], ix[order], strength[order]
     keep = _prune(iy, ix, _overlap_distance(sigma, overlap))
     return iy[keep], ix[keep], strength[keep]
+
+
+def _local_maxima(response, threshold):
+    """
+    Pixels above ``threshold`` that are not exceeded by any of their 8
+    neighbours (as a 3x3 maximum filter would find them, but checking only
+    the few pixels above the threshold).
+    """
+    iy, ix = np.nonzero(response > threshold)
+    ny, nx = response.shape
+    keep = np.ones(iy.size, dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            ny_, nx_ = iy + dy, ix + dx
+            inside = (ny_ >= 0) & (ny_ < ny) & (nx_ >= 0) & (nx_ < nx)
+            neighbour = response[np.clip(ny_, 0, ny - 1), np.clip(nx_, 0, nx - 1)]
+            keep &= ~inside | (response[iy, ix] >= neighbour)
+    return iy[keep], ix[keep]
 
 
 def _prune(iy, ix, max_distance):

@@ -39,13 +39,25 @@ _MAD_TO_STD = 1.4826
 _ROW_PIXELS = 4_000_000
 
 
+#: Block statistics use every second pixel in each direction: a 64x64 block
+#: still gives 1024 samples, at a quarter of the cost.
+_SAMPLE = 2
+
+
 def _block_median(data, valid, box):
-    """Median of the valid pixels of each block (NaN for blocks with none)."""
+    """
+    Median of the valid pixels of each block (NaN for blocks with none),
+    from ``data`` sampled every `_SAMPLE` pixels (``box`` is in full pixels).
+    """
+    step = box // _SAMPLE
     ny, nx = data.shape
-    gy, gx = -(-ny // box), -(-nx // box)
-    padded = np.full((gy * box, gx * box), np.nan, dtype=np.float32)
+    gy, gx = -(-ny // step), -(-nx // step)
+    if ny % step == 0 and nx % step == 0 and valid.all():
+        blocks = data.reshape(gy, step, gx, step).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
+        return np.median(blocks, axis=2)
+    padded = np.full((gy * step, gx * step), np.nan, dtype=np.float32)
     padded[:ny, :nx] = np.where(valid, data, np.nan)
-    blocks = padded.reshape(gy, box, gx, box).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
+    blocks = padded.reshape(gy, step, gx, step).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)     # all-NaN blocks
         return np.nanmedian(blocks, axis=2)
@@ -121,12 +133,18 @@ class BackgroundMap:
         bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
         return top * (1 - fy) + bottom * fy
 
+    def _on_grid(self, grid, ys, xs):
+        """Separable bilinear interpolation on the pixel grid ``ys x xs``."""
+        y0, y1, fy = _axis_weights(ys, self._cy)
+        x0, x1, fx = _axis_weights(xs, self._cx)
+        grid = grid.astype(np.float32)
+        along_x = grid[:, x0] * (1 - fx) + grid[:, x1] * fx          # (n_blocks_y, len(xs))
+        return along_x[y0] * (1 - fy)[:, None] + along_x[y1] * fy[:, None]
+
     def rows(self, start, stop):
         """Full-resolution ``(background, noise)`` of rows ``start:stop``."""
-        wy = [a[:, None] for a in _axis_weights(np.arange(start, stop), self._cy)]
-        wx = [a[None, :] for a in _axis_weights(np.arange(self.shape[1]), self._cx)]
-        return (self._interp(self.background.astype(np.float32), wy, wx),
-                self._interp(self.noise.astype(np.float32), wy, wx))
+        ys, xs = np.arange(start, stop), np.arange(self.shape[1])
+        return self._on_grid(self.background, ys, xs), self._on_grid(self.noise, ys, xs)
 
     def background_at(self, y, x):
         """Background at pixel positions ``y, x`` (arrays of any shape)."""
@@ -156,17 +174,19 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     -------
     bkg : `BackgroundMap`
     """
-    background = _fill_and_smooth(_block_median(data, valid, box))
+    if box % _SAMPLE:
+        raise ValueError(f'box must be a multiple of {_SAMPLE}, got {box}')
+    sampled = data[::_SAMPLE, ::_SAMPLE]
+    sampled_valid = valid[::_SAMPLE, ::_SAMPLE]
+    background = _fill_and_smooth(_block_median(sampled, sampled_valid, box))
     bkg = BackgroundMap(background, np.ones_like(background), data.shape, box)
     # The noise is the MAD of the residuals from the interpolated background,
     # not from each block's median, so that a gradient across a block does
     # not count as noise.
-    residual = np.empty(data.shape, dtype=np.float32)
-    step = max(1, _ROW_PIXELS // max(data.shape[1], 1))
-    for start in range(0, data.shape[0], step):
-        stop = min(start + step, data.shape[0])
-        residual[start:stop] = np.abs(data[start:stop] - bkg.rows(start, stop)[0])
-    sigma = _fill_and_smooth(_block_median(residual, valid, box) * _MAD_TO_STD)
+    ys = np.arange(0, data.shape[0], _SAMPLE)
+    xs = np.arange(0, data.shape[1], _SAMPLE)
+    residual = np.abs(sampled - bkg._on_grid(background, ys, xs))
+    sigma = _fill_and_smooth(_block_median(residual, sampled_valid, box) * _MAD_TO_STD)
     # A block of constant values (blank edge, saturated core) has zero MAD;
     # use the frame's typical noise there.
     positive = sigma[sigma > 0]
@@ -216,6 +236,8 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
     for start in range(0, ny, step):
         stop = min(start + step, ny)
         background, noise = bkg.rows(start, stop)
-        out[start:stop] = np.arcsinh((data[start:stop] - background) / (ASINH_SOFTENING * noise))
+        chunk = data[start:stop] - background
+        chunk /= noise * ASINH_SOFTENING
+        out[start:stop] = np.arcsinh(chunk)
     out[~valid] = 0.0
     return out
