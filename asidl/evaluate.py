@@ -420,8 +420,7 @@ def artificial_star_test(data, finder=None, *, fluxes=None, n_per_flux=50, radiu
         raise ValueError('the finder detects nothing in the image: no PSF to inject')
     image = prepare_image(data, mask)
     bkg = background_map(image.data, image.valid)
-    yy = np.arange(data.shape[0])
-    background = np.vstack([bkg.rows(r, r + 1)[0] for r in yy])
+    background = bkg.rows(0, data.shape[0])[0]
     if epsf is None:
         epsf = build_epsf(data - background, original, mask=mask)
     if fluxes is None:

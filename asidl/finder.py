@@ -196,7 +196,7 @@ class UNetLoGFinder(StarFinderBase):
             Values in [0, 1], zero at masked pixels.
         """
         image = prepare_image(data, mask)
-        prob, _ = self._predict(image, background_map(image.data, image.valid))
+        prob, _, _ = self._predict(image, background_map(image.data, image.valid))
         return prob
 
     def _predict(self, image, bkg):
@@ -204,7 +204,9 @@ class UNetLoGFinder(StarFinderBase):
         prob, offsets = predict_maps(normalized, self.model, tile_size=self.tile_size,
                                      margin=self.tile_margin, batch_size=self.batch_size)
         prob[~image.valid] = 0.0
-        return prob, offsets
+        # The normalized image is kept only for models without an offset head,
+        # whose positions are refined on it.
+        return prob, offsets, (normalized if offsets is None else None)
 
     def find_stars(self, data, *, mask=None):
         """
@@ -255,11 +257,9 @@ class UNetLoGFinder(StarFinderBase):
                           NoDetectionsWarning)
             return None
         bkg = background_map(image.data, image.valid)
-        prob, offsets = self._predict(image, bkg)
+        prob, offsets, normalized = self._predict(image, bkg)
         iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
                                       overlap=self.overlap, valid=image.valid)
-        normalized = None if offsets is not None else normalize(
-            image.data, image.valid, method=self.normalization, bkg=bkg)
         y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
         y, x = self._refine_bright(image, bkg, y, x)
 
