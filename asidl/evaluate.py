@@ -16,9 +16,9 @@ import numpy as np
 from astropy.table import QTable
 from scipy.spatial import cKDTree
 
-__all__ = ['match_sources', 'score_detections', 'compare_finders', 'classical_finders',
-           'plot_detections', 'build_epsf', 'artificial_star_test', 'scores_by_bin',
-           'plot_dice_versus_density']
+__all__ = ['match_sources', 'score_detections', 'combine_scores', 'compare_finders',
+           'classical_finders', 'plot_detections', 'build_epsf', 'artificial_star_test',
+           'scores_by_bin', 'plot_dice_versus_density']
 
 
 def match_sources(x, y, truth_x, truth_y, *, radius=2.0):
@@ -105,6 +105,30 @@ def score_detections(x, y, truth_x, truth_y, *, radius=2.0):
         'rms': rms,
     }
 
+
+
+def combine_scores(scores):
+    """
+    Scores of several frames taken together.
+
+    Parameters
+    ----------
+    scores : iterable of dict
+        Outputs of `score_detections`.
+
+    Returns
+    -------
+    scores : dict
+        Summed ``tp``, ``fp``, ``fn``, the ``dice`` of the sums and the
+        ``rms`` over all matches (NaN without matches).
+    """
+    scores = list(scores)
+    tp = sum(s['tp'] for s in scores)
+    fp = sum(s['fp'] for s in scores)
+    fn = sum(s['fn'] for s in scores)
+    squares = sum(s['rms'] ** 2 * s['tp'] for s in scores if s['tp'])
+    return {'tp': tp, 'fp': fp, 'fn': fn, 'dice': 2 * tp / max(2 * tp + fp + fn, 1),
+            'rms': float(np.sqrt(squares / tp)) if tp else float('nan')}
 
 def _positions(tbl):
     """x, y arrays of a finder's table (or empty arrays for None)."""

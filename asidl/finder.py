@@ -305,9 +305,7 @@ class UNetLoGFinder(StarFinderBase):
         ny, nx = image.data.shape
         iy = np.clip(np.round(y).astype(int), 0, ny - 1)
         ix = np.clip(np.round(x).astype(int), 0, nx - 1)
-        values, inside, yy, xx = neighbourhood(image.data, iy, ix)
-        sub = values - bkg.background_at(yy, xx)
-        sub = np.where(inside & image.valid[yy, xx], sub, np.nan)
+        sub = _subtracted_windows(image, bkg, iy, ix, 1)
         bright = np.max(np.where(np.isfinite(sub), sub, -np.inf), axis=(1, 2)) \
             > BRIGHT_PEAK_SNR * bkg.noise_at(iy, ix)
         if not bright.any():
@@ -330,9 +328,8 @@ class UNetLoGFinder(StarFinderBase):
         """Peak and sum of background-subtracted data in boxes around the detections."""
         if iy.size == 0:
             return np.zeros(0), np.zeros(0)
-        data, inside, yy, xx = neighbourhood(image.data, iy, ix, PHOT_RADIUS)
-        values = data.astype(np.float64) - bkg.background_at(yy, xx)
-        use = inside & image.valid[yy, xx]
+        values = _subtracted_windows(image, bkg, iy, ix, PHOT_RADIUS)
+        use = np.isfinite(values)
         peak = np.where(use, values, -np.inf).max(axis=(1, 2))
         peak = np.where(np.isfinite(peak), peak, np.nan)
         flux = np.where(use, values, 0.0).sum(axis=(1, 2))
@@ -356,3 +353,11 @@ class UNetLoGFinder(StarFinderBase):
         }
 
 
+def _subtracted_windows(image, bkg, iy, ix, radius):
+    """
+    Background-subtracted data in the ``(2 radius + 1)`` squares around
+    ``(iy, ix)``, NaN where a pixel is masked or outside the image.
+    """
+    values, inside, yy, xx = neighbourhood(image.data, iy, ix, radius)
+    subtracted = values.astype(np.float64) - bkg.background_at(yy, xx)
+    return np.where(inside & image.valid[yy, xx], subtracted, np.nan)

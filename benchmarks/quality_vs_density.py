@@ -18,22 +18,13 @@ from pathlib import Path
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, str(Path(__file__).parent))
 
-import numpy as np  # noqa: E402
 from astropy.table import QTable  # noqa: E402
 from common import classical_catalogs, meerlicht_frame, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
+from asidl.evaluate import combine_scores  # noqa: E402
 
 DENSITIES = (1, 10, 30, 75, 150, 250)
-
-
-def _sum(scores):
-    tp = sum(s['tp'] for s in scores)
-    fp = sum(s['fp'] for s in scores)
-    fn = sum(s['fn'] for s in scores)
-    sq = [(s['rms'] ** 2) * s['tp'] for s in scores if s['tp']]
-    rms = float(np.sqrt(sum(sq) / tp)) if tp else float('nan')
-    return tp, fp, fn, 2 * tp / max(2 * tp + fp + fn, 1), rms
 
 
 def main(argv=None):
@@ -57,10 +48,11 @@ def main(argv=None):
         area = args.frames * 512 * 512 * (frame.parameters.pixel_scale / 60) ** 2
         results = [('UNetLoGFinder', ours)]
         for name, by_k in classical.items():
-            best_k = max(by_k, key=lambda k: _sum(by_k[k])[3])
+            best_k = max(by_k, key=lambda k: combine_scores(by_k[k])['dice'])
             results.append((f'{name} ({best_k} sigma)', by_k[best_k]))
         for name, scores in results:
-            tp, fp, fn, dice, rms = _sum(scores)
+            c = combine_scores(scores)
+            tp, fp, fn, dice, rms = c['tp'], c['fp'], c['fn'], c['dice'], c['rms']
             rows.append((density, name, tp, fp, fn, dice, rms, (tp + fn) / area))
             print(f'{density:4d}/arcmin2  {name:26s} TP {tp:5d} FP {fp:5d} FN {fn:5d} '
                   f'Dice {dice:.3f}  RMS {rms:.3f} px', flush=True)

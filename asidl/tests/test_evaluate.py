@@ -115,3 +115,15 @@ def test_plot_dice_versus_density():
     ax = plot_dice_versus_density(table)
     assert [line.get_label() for line in ax.get_lines()] == ['UNetLoGFinder', 'DAOStarFinder']
     assert_allclose(ax.get_lines()[1].get_ydata(), [0.5, 0.4])
+
+
+def test_combine_scores():
+    from asidl.evaluate import combine_scores
+
+    a = score_detections([0.0, 5.0], [0.0, 5.0], [0.3, 20.0], [0.0, 20.0])
+    b = score_detections([1.0], [1.0], [1.0], [1.4])
+    c = combine_scores([a, b])
+    assert (c['tp'], c['fp'], c['fn']) == (2, 1, 1)
+    assert_allclose(c['dice'], 4 / 6)
+    assert_allclose(c['rms'], np.sqrt((0.3**2 + 0.4**2) / 2))
+    assert np.isnan(combine_scores([])['rms'])

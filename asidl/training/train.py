@@ -25,7 +25,7 @@ import numpy as np
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
-from ..evaluate import score_detections
+from ..evaluate import combine_scores, score_detections
 from ..simulate import draw_parameters, meerlicht_like, simulate_frame
 from .losses import asidl_loss
 from .stream import TrainingStream
@@ -66,22 +66,15 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
     from ..finder import UNetLoGFinder
 
     finder = UNetLoGFinder(model=model, sigma=sigma, threshold=threshold, overlap=overlap)
-    tp = fp = fn = 0
-    sq = []
+    scores = []
     for frame in frames:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', NoDetectionsWarning)
             tbl = finder(frame.data, mask=frame.bad_pixels)
         x, y = (tbl['x_centroid'], tbl['y_centroid']) if tbl is not None else ([], [])
         t = frame.targets
-        s = score_detections(x, y, t['x'], t['y'])
-        tp, fp, fn = tp + s['tp'], fp + s['fp'], fn + s['fn']
-        if s['tp']:
-            sq.append((s['rms'] ** 2, s['tp']))
-    rms = math.sqrt(sum(a * b for a, b in sq) / sum(b for _, b in sq)) if sq else float('nan')
-    return {'tp': tp, 'fp': fp, 'fn': fn,
-            'dice': 2 * tp / max(2 * tp + fp + fn, 1), 'rms': rms}
-
+        scores.append(score_detections(x, y, t['x'], t['y']))
+    return combine_scores(scores)
 
 def _save_atomic(model, path):
     tmp = path.with_name(path.stem + '.tmp.keras')
