@@ -112,7 +112,7 @@ def _run_train(args):
                     steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
                     frame_shape=(args.frame_size, args.frame_size),
                     base_filters=args.base_filters, depth=args.depth,
-                    learning_rate=args.learning_rate, seed=args.seed,
+                    input_stride=args.input_stride, learning_rate=args.learning_rate, seed=args.seed,
                     n_validation=args.n_validation, verbose=1 if sys.stdout.isatty() else 2)
     if args.export:
         path = export_model(os.path.join(args.checkpoint_dir, 'best.keras'), args.export)
@@ -151,10 +151,13 @@ def _parser():
     tr.add_argument('--batch-size', type=int, default=16,
                     help='frames per batch (default: %(default)s)')
     tr.add_argument('--frame-size', type=int, default=128,
-                    help='side of the simulated frames, a multiple of 16 (default: %(default)s)')
-    tr.add_argument('--base-filters', type=int, default=8,
+                    help='side of the simulated frames, a multiple of 32 (default: %(default)s)')
+    tr.add_argument('--base-filters', type=int, default=16,
                     help='channels of the first U-Net level (default: %(default)s)')
     tr.add_argument('--depth', type=int, default=3, help='U-Net poolings (default: %(default)s)')
+    tr.add_argument('--input-stride', type=int, default=4, choices=(1, 2, 4),
+                    help='pixels per side folded into channels before the U-Net; 4 is about '
+                         '3x faster than 1 on a CPU (default: %(default)s)')
     tr.add_argument('--learning-rate', type=float, default=2e-3,
                     help='initial Adam learning rate (default: %(default)s)')
     tr.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')

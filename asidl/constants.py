@@ -66,5 +66,5 @@ BACKGROUND_BOX = 64
 ASINH_SOFTENING = 3.0
 
 #: Network inputs must be a multiple of this (2 ** number of poolings of
-#: the deepest supported U-Net).
-DEPTH_MULTIPLE = 16
+#: the deepest supported U-Net, times the largest space-to-depth stride).
+DEPTH_MULTIPLE = 32

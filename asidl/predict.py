@@ -31,9 +31,9 @@ def _check_tiling(tile_size, margin):
     if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
         raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
     if (not isinstance(margin, (int, np.integer)) or margin < 0
-            or tile_size - 2 * margin < DEPTH_MULTIPLE):
+            or tile_size - 2 * margin < 1):
         raise ValueError(f'tile_margin must be a non-negative integer leaving a core of at '
-                         f'least {DEPTH_MULTIPLE} pixels in a tile of {tile_size}, got {margin!r}')
+                         f'least one pixel in a tile of {tile_size}, got {margin!r}')
 
 
 def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=8):

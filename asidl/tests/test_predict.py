@@ -38,7 +38,7 @@ def test_single_channel_model_has_no_offsets():
     assert offsets is None and prob.shape == (20, 20)
 
 
-@pytest.mark.parametrize('tile, margin', [(50, 4), (32, 10), (32, -1)])
+@pytest.mark.parametrize('tile, margin', [(50, 4), (32, 16), (32, -1)])
 def test_bad_tiling(echo_model, tile, margin):
     with pytest.raises(ValueError, match='tile'):
         predict_maps(np.zeros((20, 20), np.float32), echo_model, tile_size=tile, margin=margin)

@@ -83,7 +83,7 @@ def _save_atomic(model, path):
 
 
 def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
-          frame_shape=(128, 128), base_filters=8, depth=3, learning_rate=2e-3,
+          frame_shape=(128, 128), base_filters=16, depth=3, input_stride=4, learning_rate=2e-3,
           seed=0, n_validation=24, verbose=1, log=print):
     """
     Train (or resume training) a U-Net on simulated frames.
@@ -101,9 +101,9 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         Frames per batch.
     frame_shape : tuple of int, optional
         Size of the simulated training frames.
-    base_filters, depth : int, optional
-        Network width and depth (see `~asidl.training.unet.build_unet`);
-        ignored when resuming.
+    base_filters, depth, input_stride : int, optional
+        Network width, depth and space-to-depth stride (see
+        `~asidl.training.unet.build_unet`); ignored when resuming.
     learning_rate : float, optional
         Initial learning rate of Adam; it follows a cosine decay over
         ``epochs``.
@@ -136,11 +136,12 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         log(f'resuming from epoch {state["epoch"]} in {checkpoint_dir}')
     else:
         keras.utils.set_random_seed(seed)
-        model = build_unet(base_filters=base_filters, depth=depth)
+        model = build_unet(base_filters=base_filters, depth=depth, input_stride=input_stride)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss,
                       jit_compile=True)
         state = {'epoch': 0, 'best_dice': -1.0, 'history': [],
                  'config': {'base_filters': base_filters, 'depth': depth,
+                            'input_stride': input_stride,
                             'frame_shape': list(frame_shape), 'batch_size': batch_size,
                             'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
                             'seed': seed}}

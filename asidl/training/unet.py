@@ -19,7 +19,7 @@ the ASID-L authors' published model) are also understood by the finder.
 __all__ = ['build_unet']
 
 
-def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
+def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
     """
     Build a U-Net with a probability head and a sub-pixel offset head.
 
@@ -30,7 +30,15 @@ def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
         (``base_filters=8, depth=3`` gives 8 -> 64 channels).
     depth : int, optional
         Number of 2x2 poolings.  Input sizes must be multiples of
-        ``2 ** depth``.
+        ``input_stride * 2 ** depth``.
+    input_stride : int, optional
+        If above 1, a learned space-to-depth layer (a ``input_stride`` x
+        ``input_stride`` convolution with that stride) folds each block of
+        pixels into ``base_filters`` channels before the U-Net, and a
+        transposed convolution unfolds the result to full resolution before
+        the heads.  The U-Net then runs on ``input_stride ** 2`` times fewer
+        positions, which on a CPU is most of the cost; the heads still give
+        one probability and offset per pixel.
     name : str, optional
         Name of the Keras model.
 
@@ -47,6 +55,8 @@ def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
         raise ValueError(f'base_filters must be a positive integer, got {base_filters!r}')
     if not isinstance(depth, int) or not 1 <= depth <= 4:
         raise ValueError(f'depth must be an integer between 1 and 4, got {depth!r}')
+    if input_stride not in (1, 2, 4):
+        raise ValueError(f'input_stride must be 1, 2 or 4, got {input_stride!r}')
 
     def conv_block(x, filters, prefix):
         for i in (1, 2):
@@ -57,6 +67,9 @@ def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
 
     inputs = keras.Input(shape=(None, None, 1), name='image')
     x = inputs
+    if input_stride > 1:
+        x = layers.Conv2D(base_filters, input_stride, strides=input_stride, activation='relu',
+                          kernel_initializer='he_normal', name='space_to_depth')(x)
     skips = []
     for level in range(depth):
         x = conv_block(x, base_filters * 2**level, f'down{level}')
@@ -69,6 +82,10 @@ def build_unet(*, base_filters=8, depth=3, name='asidl_unet'):
                                    name=f'up{level}_transpose')(x)
         x = layers.Concatenate(name=f'up{level}_concat')([x, skips[level]])
         x = conv_block(x, filters, f'up{level}')
+    if input_stride > 1:
+        x = layers.Conv2DTranspose(base_filters, input_stride, strides=input_stride,
+                                   activation='relu', kernel_initializer='he_normal',
+                                   name='depth_to_space')(x)
     probability = layers.Conv2D(1, 1, activation='sigmoid', name='probability')(x)
     offset = layers.Conv2D(2, 1, name='offset')(x)
     outputs = layers.Concatenate(name='outputs')([probability, offset])

@@ -10,14 +10,29 @@ from asidl.training.train import train
 from asidl.training.unet import build_unet
 
 
-def test_unet_shapes():
-    model = build_unet(base_filters=2, depth=2)
+@pytest.mark.parametrize('input_stride', [1, 2, 4])
+def test_unet_shapes(input_stride):
+    model = build_unet(base_filters=2, depth=2, input_stride=input_stride)
     out = model.predict_on_batch(np.zeros((1, 32, 48, 1), np.float32))
     assert out.shape == (1, 32, 48, 3)
     assert np.all((out[..., 0] >= 0) & (out[..., 0] <= 1))
+    # Space-to-depth: the first layer sees each block of pixels once.
+    assert (model.get_layer('space_to_depth').strides == (input_stride,) * 2
+            if input_stride > 1 else 'space_to_depth' not in [lay.name for lay in model.layers])
 
 
-@pytest.mark.parametrize('kwargs', [{'base_filters': 0}, {'depth': 5}, {'depth': 1.5}])
+def test_unet_with_stride_keeps_full_resolution():
+    # A single bright pixel must be able to move the output at its own pixel
+    # differently from its neighbours in the same 4x4 block.
+    model = build_unet(base_filters=4, depth=1, input_stride=4)
+    image = np.zeros((1, 32, 32, 1), np.float32)
+    image[0, 13, 13] = 5.0
+    out = model.predict_on_batch(image)[0, 12:16, 12:16, 0]
+    assert np.unique(np.round(out, 6)).size > 1
+
+
+@pytest.mark.parametrize('kwargs', [{'base_filters': 0}, {'depth': 5}, {'depth': 1.5},
+                                    {'input_stride': 3}])
 def test_unet_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         build_unet(**kwargs)
