@@ -9,6 +9,12 @@ loads with no network) or a URL.  Models that are not bundled are fetched
 with `pooch` on first use into a cache directory, `pooch.os_cache` by
 default or the directory named by the ``ASIDL_DATA_DIR`` environment
 variable, and checked against their hash.
+
+Users register their own models (for example one trained with ``asidl
+train`` for their telescope) with `register_model`: the file is copied into
+the cache directory and recorded, with its hash and normalization, in a
+user registry there (``user_registry.json``), after which its name works
+everywhere a registered name does.
 """
 
 import functools
@@ -25,7 +31,9 @@ __all__ = [
     'load_model',
     'model_info',
     'model_path',
+    'register_model',
     'registry_entries',
+    'unregister_model',
 ]
 
 #: Name of the model `~asidl.UNetLoGFinder` uses by default.
@@ -39,10 +47,127 @@ class ModelDownloadError(OSError):
     """A registered model is not in the cache and could not be downloaded."""
 
 
+_USER_REGISTRY = 'user_registry.json'
+
+
 @functools.cache
-def registry_entries():
-    """The registry as a dict of name -> entry (dict)."""
+def _package_entries():
     return json.loads(_REGISTRY_FILE.read_text())
+
+
+def _user_registry_file():
+    return cache_dir() / _USER_REGISTRY
+
+
+def _user_entries():
+    path = _user_registry_file()
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f'the user model registry {path} cannot be read ({exc}); fix or '
+                         'delete it') from None
+    return {name: {**entry, 'user': True} for name, entry in entries.items()}
+
+
+def registry_entries():
+    """
+    The registry as a dict of name -> entry (dict): the package's models
+    and those added with `register_model`.
+    """
+    entries = dict(_user_entries())
+    entries.update(_package_entries())     # package names cannot be shadowed
+    return entries
+
+
+def register_model(name, path, *, normalization='asinh', description='', overwrite=False):
+    """
+    Register a model file under a name, for use as
+    ``UNetLoGFinder(model=name)``.
+
+    The file is checked to load as a Keras model taking single-channel
+    images, copied into `cache_dir` (so that later changes to ``path`` do
+    not affect it), and recorded with its sha256, which is verified
+    whenever it is loaded.
+
+    Parameters
+    ----------
+    name : str
+        The new name: letters, digits, ``-``, ``_`` and ``.``, not a name
+        of the package's own models.
+    path : str or path-like
+        A ``.keras`` (or Keras 2 ``.h5``) model file, e.g. from ``asidl
+        train --export``.
+    normalization : {'asinh', 'standardize'}, optional
+        The input normalization the model was trained with; models trained
+        by asidl use ``'asinh'``.
+    description : str, optional
+        Free text shown by `model_info`.
+    overwrite : bool, optional
+        Replace an existing user model of that name.
+
+    Returns
+    -------
+    path : `~pathlib.Path`
+        Where the registered copy lives.
+    """
+    import re
+    import shutil
+
+    from .normalize import NORMALIZATIONS
+
+    if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', name) \
+            or name.endswith(('.keras', '.h5', '.hdf5')):
+        raise ValueError('model name must be a non-empty string of letters, digits, '
+                         f"'-', '_' and '.' not ending in a file suffix; got {name!r}")
+    if name in _package_entries():
+        raise ValueError(f'{name!r} is one of the package\'s own models; choose another name')
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
+    user = _user_entries()
+    if name in user and not overwrite:
+        raise ValueError(f'a user model named {name!r} is already registered; pass '
+                         'overwrite=True to replace it')
+    source = Path(path).expanduser()
+    if source.suffix not in ('.keras', '.h5', '.hdf5') or not source.is_file():
+        raise ValueError(f'{source} is not an existing .keras or .h5 model file')
+    model = _load_file(str(source.resolve()), source.stat().st_mtime)
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[-1] != 1:
+        raise ValueError(f'the model in {source} takes inputs of shape {shape}; UNetLoGFinder '
+                         'needs (batch, ny, nx, 1) images')
+
+    directory = cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f'{name}{source.suffix}'
+    tmp = target.with_name(target.name + '.tmp')
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    user = {key: {k: v for k, v in entry.items() if k != 'user'} for key, entry in user.items()}
+    user[name] = {'file': target.name, 'sha256': file_sha256(target),
+                  'normalization': normalization, 'description': description}
+    _write_user_entries(user)
+    return target
+
+
+def unregister_model(name):
+    """Remove a model added with `register_model` (and its copied file)."""
+    user = _user_entries()
+    if name not in user:
+        raise ValueError(f'{name!r} is not a user-registered model; user models are: '
+                         f'{", ".join(sorted(user)) or "none"}')
+    entry = user.pop(name)
+    _write_user_entries({key: {k: v for k, v in e.items() if k != 'user'}
+                         for key, e in user.items()})
+    (cache_dir() / entry['file']).unlink(missing_ok=True)
+
+
+def _write_user_entries(entries):
+    path = _user_registry_file()
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(json.dumps(entries, indent=2))
+    os.replace(tmp, path)
 
 
 def available_models():
@@ -124,6 +249,13 @@ def model_path(name, *, entries=None):
     sha = entry.get('sha256')
     if entry.get('bundled'):
         path = _MODEL_DIR / entry['file']
+        _check_hash(path, sha, name)
+        return path
+    if entry.get('user'):
+        path = cache_dir() / entry['file']
+        if not path.exists():
+            raise ValueError(f'the file of user model {name!r} is missing from {path}; '
+                             'register it again with asidl.registry.register_model')
         _check_hash(path, sha, name)
         return path
 

@@ -12,6 +12,8 @@ from asidl.registry import (
     load_model,
     model_info,
     model_path,
+    register_model,
+    unregister_model,
 )
 
 
@@ -22,7 +24,7 @@ def test_registry_lists_models():
     for name in names:
         entry = model_info(name)
         assert entry['normalization'] in ('asinh', 'standardize')
-        assert entry.get('bundled') or entry['url'].startswith('https://')
+        assert entry.get('bundled') or entry.get('user') or entry['url'].startswith('https://')
 
 
 def test_bundled_model_matches_its_hash():
@@ -136,3 +138,67 @@ def test_published_meerlicht_model(frame):
     finder = UNetLoGFinder(model='asidl-meerlicht-2022', tile_margin=0)
     assert finder.normalization == 'standardize'
     finder.probability_map(frame.data)
+
+
+@pytest.fixture
+def tiny_model_file(tmp_path):
+    from asidl.training.unet import build_unet
+
+    path = tmp_path / 'trained' / 'mine.keras'
+    path.parent.mkdir()
+    build_unet(base_filters=2, depth=1, input_stride=2).save(path)
+    return path
+
+
+def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    copied = register_model('my-telescope', tiny_model_file, description='for testing')
+    assert copied.parent == tmp_path / 'cache' and copied.exists()
+    assert 'my-telescope' in available_models()
+    info = model_info('my-telescope')
+    assert info['sha256'] == file_sha256(tiny_model_file) and info['normalization'] == 'asinh'
+
+    # Usable by name, and independent of the original file.
+    tiny_model_file.unlink()
+    finder = UNetLoGFinder(model='my-telescope', threshold=0.9)
+    assert finder.model_name == 'my-telescope'
+    assert finder.probability_map(np.random.default_rng(1).normal(10, 1, (40, 40))).shape \
+        == (40, 40)
+
+    with pytest.raises(ValueError, match='already registered'):
+        register_model('my-telescope', copied)
+
+    # A changed file is caught by its hash.
+    with open(copied, 'ab') as fh:
+        fh.write(b'tampered')
+    with pytest.raises(ValueError, match='sha256'):
+        model_path('my-telescope')
+
+    unregister_model('my-telescope')
+    assert 'my-telescope' not in available_models() and not copied.exists()
+    with pytest.raises(ValueError, match='not a user-registered model'):
+        unregister_model('my-telescope')
+
+
+@pytest.mark.parametrize('name, kwargs, match', [
+    ('asidl-default', {}, "package's own"),
+    ('bad name', {}, 'letters, digits'),
+    ('x.keras', {}, 'letters, digits'),
+    ('fine', {'normalization': 'zscale'}, 'normalization'),
+])
+def test_register_model_bad_arguments(monkeypatch, tmp_path, tiny_model_file, name, kwargs,
+                                      match):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    with pytest.raises(ValueError, match=match):
+        register_model(name, tiny_model_file, **kwargs)
+
+
+def test_register_model_rejects_non_models(monkeypatch, tmp_path):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    bogus = tmp_path / 'bogus.keras'
+    bogus.write_text('not a model')
+    with pytest.raises(ValueError, match='could not load'):
+        register_model('bogus', bogus)
+    with pytest.raises(ValueError, match='existing'):
+        register_model('missing', tmp_path / 'missing.keras')
+    assert 'bogus' not in available_models()
