@@ -63,10 +63,16 @@ class TrainingStream:
         Frames kept in the pool.
     fresh_per_batch : int, optional
         Frames replaced in the pool before each batch.
+    draw : callable or None, optional
+        ``draw(rng, shape)`` returns the `~asidl.simulate.FrameParameters`
+        of a new frame; `~asidl.simulate.draw_parameters` (the
+        domain-randomized distribution) by default.  Give your own to
+        train for one telescope.
     """
 
     def __init__(self, seed, *, frame_shape=(128, 128), batch_size=16, pool_size=256,
-                 fresh_per_batch=4):
+                 fresh_per_batch=4, draw=None):
+        self.draw = draw_parameters if draw is None else draw
         self.rng = np.random.default_rng(seed)
         self.frame_shape = tuple(frame_shape)
         self.batch_size = batch_size
@@ -74,7 +80,7 @@ class TrainingStream:
         self.pool = [self._new() for _ in range(pool_size)]
 
     def _new(self):
-        params = draw_parameters(self.rng, self.frame_shape)
+        params = self.draw(self.rng, self.frame_shape)
         return make_example(simulate_frame(params, rng=self.rng))
 
     def __iter__(self):

@@ -34,13 +34,14 @@ from .unet import build_unet
 __all__ = ['train', 'validation_frames', 'validate']
 
 
-def validation_frames(n=24, *, shape=(256, 256), seed=12345):
+def validation_frames(n=24, *, shape=(256, 256), seed=12345, draw=None):
     """
     A fixed, reproducible set of validation frames: half MeerLICHT-like
     frames at the benchmark densities (1 to 250 stars per square arcminute,
-    with artifacts), half drawn from the domain-randomized training
-    distribution.
+    with artifacts), half drawn from the training distribution (``draw``,
+    by default the domain-randomized `~asidl.simulate.draw_parameters`).
     """
+    draw = draw_parameters if draw is None else draw
     rng = np.random.default_rng(seed)
     densities = (1, 10, 30, 75, 150, 250)
     frames = []
@@ -48,7 +49,7 @@ def validation_frames(n=24, *, shape=(256, 256), seed=12345):
         if i % 2 == 0:
             params = meerlicht_like(shape, densities[(i // 2) % len(densities)], rng=rng)
         else:
-            params = draw_parameters(rng, shape)
+            params = draw(rng, shape)
         frames.append(simulate_frame(params, rng=rng))
     return frames
 
@@ -84,7 +85,7 @@ def _save_atomic(model, path):
 
 def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
           frame_shape=(128, 128), base_filters=16, depth=3, input_stride=4, learning_rate=2e-3,
-          seed=0, n_validation=24, verbose=1, log=print):
+          seed=0, n_validation=24, draw=None, verbose=1, log=print):
     """
     Train (or resume training) a U-Net on simulated frames.
 
@@ -111,11 +112,17 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         Seed of the training streams and of the weight initialization.
     n_validation : int, optional
         Validation frames scored after every epoch.
+    draw : callable or None, optional
+        ``draw(rng, shape)`` returns the `~asidl.simulate.FrameParameters`
+        of a training frame (see `~asidl.training.stream.TrainingStream`);
+        by default the domain-randomized distribution.  When given, half of
+        the validation frames are drawn from it too (the other half stay
+        MeerLICHT-like benchmark frames).  Pass it again when resuming.
     verbose : int, optional
         Keras progress output: 1 for a progress bar, 2 for one line per
         epoch, 0 for none.
-    log : callable, optional
-        Receives one line of text per epoch.
+    log : callable or None, optional
+        Receives one line of text per epoch; `None` for silence.
 
     Returns
     -------
@@ -124,6 +131,9 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
     """
     import keras
 
+    if log is None:
+        def log(line):
+            pass
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     state_path = checkpoint_dir / 'state.json'
@@ -146,12 +156,12 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
                             'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
                             'seed': seed}}
 
-    val_frames = validation_frames(n_validation, seed=seed + 12345)
+    val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):
         lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
         model.optimizer.learning_rate.assign(max(lr, learning_rate * 0.02))
         stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
-                                batch_size=batch_size, fresh_per_batch=2)
+                                batch_size=batch_size, fresh_per_batch=2, draw=draw)
         t0 = time.perf_counter()
         fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1,
                         verbose=verbose)
