@@ -44,6 +44,50 @@ def classical_catalogs(data, fwhm, thresholds=None):
     return out
 
 
+#: Thresholds of the matched filter, in units of its own noise.
+MATCHED_FILTER_THRESHOLDS = (2.5, 3, 3.5, 4, 4.5, 5, 6, 8, 10, 15)
+
+
+def matched_filter_catalogs(frame, thresholds=MATCHED_FILTER_THRESHOLDS):
+    """
+    The ideal classical detector, as a reference: a matched filter that
+    knows the true PSF, background and noise of a simulated frame.
+
+    The frame minus its true background (bias + sky) is correlated with the
+    true PSF and divided by the filtered noise, giving a map of the
+    signal-to-noise ratio of a point source at every pixel; local maxima
+    (3x3) above each threshold are detections.  It has no defence against
+    artifacts, and merges stars closer than about a FWHM.
+
+    Returns
+    -------
+    catalogs : dict
+        ``{nsigma: table with x_centroid, y_centroid}``.
+    """
+    from astropy.table import QTable
+    from scipy import ndimage
+
+    from asidl.simulate import _psf_stamps
+
+    p = frame.parameters
+    size = 2 * int(np.ceil(2 * p.fwhm)) + 1
+    psf = _psf_stamps(p, np.zeros(1), np.zeros(1), np.array([p.fwhm]), size)[0].astype(float)
+    ny, nx = p.shape
+    yy = (np.arange(ny) - ny / 2)[:, None] / 1000.0
+    xx = (np.arange(nx) - nx / 2)[None, :] / 1000.0
+    sky = p.sky * np.clip(1.0 + p.sky_gradient[0] * yy + p.sky_gradient[1] * xx, 0.05, None)
+    background = sky / p.gain + p.bias
+    noise = np.sqrt(sky + p.read_noise ** 2) / p.gain
+    snr = ndimage.correlate(frame.data - background, psf, mode='constant') \
+        / (noise * np.sqrt(np.sum(psf ** 2)))
+    peaks = snr == ndimage.maximum_filter(snr, size=3)
+    out = {}
+    for k in thresholds:
+        iy, ix = np.nonzero(peaks & (snr > k))
+        out[k] = QTable({'x_centroid': ix.astype(float), 'y_centroid': iy.astype(float)})
+    return out
+
+
 def score(tbl, truth):
     if tbl is None:
         return score_detections([], [], truth['x'], truth['y'])

@@ -6,7 +6,11 @@ SEP on simulated MeerLICHT-like raw frames with artifacts.
 For every density, several 512x512 frames are simulated (so that sparse
 densities have enough stars); DAOStarFinder (with the true FWHM) and SEP
 run on background-subtracted frames and are scored at their best
-threshold, chosen on the same frames (an optimistic baseline).  Writes
+threshold, chosen on the same frames (an optimistic baseline).  For
+reference, an ideal matched filter that knows each frame's true PSF,
+background and noise is scored the same way (``--no-matched-filter`` to
+skip it), once on the frames as they are and once on the same frames
+simulated without artifacts.  Writes
 ``benchmarks/results/quality_vs_density.ecsv``.
 """
 
@@ -19,7 +23,13 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, str(Path(__file__).parent))
 
 from astropy.table import QTable  # noqa: E402
-from common import classical_catalogs, meerlicht_frame, save_result, score  # noqa: E402
+from common import (  # noqa: E402
+    classical_catalogs,
+    matched_filter_catalogs,
+    meerlicht_frame,
+    save_result,
+    score,
+)
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.evaluate import combine_scores  # noqa: E402
@@ -31,6 +41,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--frames', type=int, default=4, help='frames per density')
     parser.add_argument('--model', default='asidl-default')
+    parser.add_argument('--no-matched-filter', action='store_true',
+                        help='skip the ideal matched-filter reference')
     parser.add_argument('--output', default='benchmarks/results/quality_vs_density.ecsv')
     args = parser.parse_args(argv)
 
@@ -45,6 +57,13 @@ def main(argv=None):
             for name, by_k in classical_catalogs(frame.data, frame.parameters.fwhm).items():
                 for k, tbl in by_k.items():
                     classical.setdefault(name, {}).setdefault(k, []).append(score(tbl, truth))
+            if not args.no_matched_filter:
+                clean = meerlicht_frame(density, seed=1000 * density + i, artifacts=False)
+                for label, f in (('matched filter, ideal', frame),
+                                 ('matched filter, ideal, no artifacts', clean)):
+                    for k, tbl in matched_filter_catalogs(f).items():
+                        classical.setdefault(label, {}).setdefault(k, []).append(
+                            score(tbl, f.targets))
         area = args.frames * 512 * 512 * (frame.parameters.pixel_scale / 60) ** 2
         results = [('UNetLoGFinder', ours)]
         for name, by_k in classical.items():
