@@ -50,8 +50,8 @@ LOG_OVERLAP = 0.8
 #: Stars at or above this signal-to-noise ratio are targets (paper Sect. 4.1).
 TARGET_SNR = 3.0
 
-#: Side of the square tiles the network sees at inference, in pixels.
-TILE_SIZE = 512
+#: Largest side of the tiles the network sees at inference, in pixels.
+TILE_SIZE = 1024
 
 #: Border of each tile that is predicted but discarded when stitching, so
 #: that every kept pixel saw enough context on all sides.

@@ -98,11 +98,13 @@ class UNetLoGFinder(StarFinderBase):
         `asidl.normalize`).  `None` uses what the registry records for
         the model, ``'asinh'`` for models given by path or object.
     tile_size : int, optional
-        Side of the square tiles given to the network; a multiple of 16.
+        Largest side of the tiles given to the network, a multiple of 32;
+        tiles shrink to cover the image with little padding.
     tile_margin : int, optional
         Context on each side of a tile that is predicted and discarded.
-    batch_size : int, optional
-        Tiles per network call (bounds memory on large frames).
+    batch_size : int or None, optional
+        Tiles per network call (bounds memory on large frames); by default
+        about two million pixels' worth.
 
     See Also
     --------
@@ -123,7 +125,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=8):
+                 batch_size=None):
         self.sigma = _positive_number(sigma, 'sigma')
         self.threshold = _positive_number(threshold, 'threshold')
         if isinstance(overlap, bool) or not isinstance(overlap, numbers.Real) \
@@ -143,7 +145,7 @@ class UNetLoGFinder(StarFinderBase):
         _check_tiling(tile_size, tile_margin)
         self.tile_size = int(tile_size)
         self.tile_margin = int(tile_margin)
-        self.batch_size = _positive_int(batch_size, 'batch_size')
+        self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
         self.model, self.model_name, registered_norm = load_model(model)
         self._check_model(self.model)
         self.normalization = normalization or registered_norm or 'asinh'

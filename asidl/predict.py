@@ -15,7 +15,12 @@ import numpy as np
 
 from .constants import DEPTH_MULTIPLE, TILE_MARGIN, TILE_SIZE
 
-__all__ = ['predict_maps', 'tile_origins']
+__all__ = ['predict_maps', 'tile_origins', 'tile_shape']
+
+#: Pixels per network call when the batch size is automatic: bounds the
+#: memory of the full-resolution activations (about 0.5 GB for the default
+#: model) whatever the tile size.
+BATCH_PIXELS = 2 ** 21
 
 
 def tile_origins(length, core):
@@ -27,16 +32,32 @@ def _round_up(value, multiple):
     return -(-value // multiple) * multiple
 
 
+def tile_shape(shape, tile_size=TILE_SIZE, margin=TILE_MARGIN):
+    """
+    Tile size along each axis of an image of ``shape``.
+
+    Along each axis the image needs ``n = ceil(length / (tile_size - 2
+    margin))`` tiles; the tiles are then shrunk to the smallest multiple of
+    `~asidl.constants.DEPTH_MULTIPLE` whose core still covers the axis
+    in ``n`` tiles, so little work is spent on padding beyond the image.
+    """
+    out = []
+    for length in shape:
+        n = -(-max(length, 1) // (tile_size - 2 * margin))
+        out.append(min(tile_size, _round_up(-(-length // n) + 2 * margin, DEPTH_MULTIPLE)))
+    return tuple(out)
+
+
 def _check_tiling(tile_size, margin):
     if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
         raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
     if (not isinstance(margin, (int, np.integer)) or margin < 0
-            or tile_size - 2 * margin < 1):
-        raise ValueError(f'tile_margin must be a non-negative integer leaving a core of at '
-                         f'least one pixel in a tile of {tile_size}, got {margin!r}')
+            or 4 * margin > tile_size):
+        raise ValueError(f'tile_margin must be a non-negative integer leaving at least half '
+                         f'of a tile of {tile_size} as its core, got {margin!r}')
 
 
-def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=8):
+def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=None):
     """
     Probability (and offset) maps of a normalized image.
 
@@ -49,14 +70,15 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         probability in channel 0 and, if ``c == 3``, sub-pixel offsets
         ``dy, dx`` in channels 1 and 2.
     tile_size : int, optional
-        Side of the square tiles; a multiple of
-        `~asidl.constants.DEPTH_MULTIPLE`.  Along an axis shorter than
-        ``tile_size - 2 * margin`` the tile shrinks to fit the image.  A
+        Largest side of the tiles; a multiple of
+        `~asidl.constants.DEPTH_MULTIPLE`.  Tiles shrink to cover the
+        image with as little padding as possible (see `tile_shape`).  A
         model with a fixed input size gets tiles of that size instead.
     margin : int, optional
         Context discarded on each side of a tile.
-    batch_size : int, optional
-        Tiles per network call.
+    batch_size : int or None, optional
+        Tiles per network call; by default as many as make about
+        ``BATCH_PIXELS`` pixels.
 
     Returns
     -------
@@ -74,10 +96,9 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
             raise ValueError(f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
                              'inputs this model requires')
     else:
-        # An image smaller than a tile gets a tile just big enough for it
-        # (with the same margin), so small frames cost no padding work.
-        tile_y = min(tile_size, _round_up(ny + 2 * margin, DEPTH_MULTIPLE))
-        tile_x = min(tile_size, _round_up(nx + 2 * margin, DEPTH_MULTIPLE))
+        tile_y, tile_x = tile_shape((ny, nx), tile_size, margin)
+    if batch_size is None:
+        batch_size = max(1, BATCH_PIXELS // (tile_y * tile_x))
     core_y, core_x = tile_y - 2 * margin, tile_x - 2 * margin
     ys = tile_origins(ny, core_y)
     xs = tile_origins(nx, core_x)

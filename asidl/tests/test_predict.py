@@ -55,3 +55,42 @@ def test_fixed_input_size_model_gets_its_tile_size():
     assert_array_equal(prob, image)
     with pytest.raises(ValueError, match='core'):
         predict_maps(image, model, tile_size=512, margin=32)
+
+
+@pytest.mark.parametrize('length', [1, 31, 100, 512, 960, 961, 2048, 2560, 10000])
+@pytest.mark.parametrize('tile, margin', [(1024, 32), (512, 32), (96, 24)])
+def test_tile_shape_covers_the_image_with_little_padding(length, tile, margin):
+    from asidl.constants import DEPTH_MULTIPLE
+    from asidl.predict import tile_origins, tile_shape
+
+    t, = tile_shape((length,), tile, margin)
+    assert t % DEPTH_MULTIPLE == 0 and 2 * margin < t <= tile
+    n = len(tile_origins(length, t - 2 * margin))
+    assert n == -(-length // (tile - 2 * margin))      # no more tiles than full-size ones need
+    assert n * (t - 2 * margin) >= length               # the cores cover the axis
+    assert n * (t - 2 * margin) - length < n * DEPTH_MULTIPLE
+
+
+def test_automatic_batches_bound_the_pixels_per_call(echo_model):
+    from asidl.predict import BATCH_PIXELS
+
+    calls = []
+
+    class Recorder:
+        input_shape = (None, None, None, 1)
+
+        def predict_on_batch(self, batch):
+            calls.append(batch.shape)
+            return echo_model.predict_on_batch(batch)
+
+    from asidl.predict import tile_shape
+
+    image = np.random.default_rng(3).normal(size=(3000, 700)).astype(np.float32)
+    prob, _ = predict_maps(image, Recorder(), tile_size=512, margin=16)
+    assert_array_equal(prob, image)
+    ty, tx = tile_shape(image.shape, 512, 16)
+    n_tiles = -(-3000 // (ty - 32)) * -(-700 // (tx - 32))
+    per_call = BATCH_PIXELS // (ty * tx)
+    assert 1 < per_call < n_tiles
+    assert [c[0] for c in calls] == [per_call] * (n_tiles // per_call) + [n_tiles % per_call]
+    assert all(c[1:3] == (ty, tx) for c in calls)
