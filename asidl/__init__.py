@@ -9,6 +9,7 @@ try:
 except ImportError:  # pragma: no cover - running from a source tree without a build
     __version__ = '0.0.0.dev'
 
+from .batch import find_stars_in_files  # noqa: E402
 from .finder import UNetLoGFinder  # noqa: E402
 
-__all__ = ['UNetLoGFinder', '__version__']
+__all__ = ['UNetLoGFinder', 'find_stars_in_files', '__version__']

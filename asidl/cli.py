@@ -2,17 +2,33 @@
 """
 The ``asidl`` command line.
 
+``asidl find IMAGE.fits [...]``
+    Find the stars of FITS images in this process and write a catalog per
+    image (ECSV, FITS or CSV, by suffix), optionally with a DS9 region file
+    and an overlay PNG; one summary line per image.
+``asidl batch 'night/*.fits' --out-dir cats/``
+    The same for many images on a Dask cluster (local, or an existing one
+    with ``--scheduler``), with a progress bar, catalogs written
+    atomically, resume, and a summary of the images that failed.
 ``asidl demo``
     Find the stars of the bundled example frame, print the catalog and
     how DAOStarFinder did on the same frame, and write an overlay PNG.
 ``asidl train``
     Train a model on simulated frames, with checkpoints and resume.
+
+Exit status of ``find`` and ``batch``: 0 when every image succeeded (or
+was skipped), 1 when some failed, 2 for invalid arguments, 130 or 143
+when interrupted by SIGINT or SIGTERM.
 """
 
 import argparse
 import os
+import signal
 import sys
+import textwrap
+import threading
 import time
+from pathlib import Path
 
 __all__ = ['main']
 
@@ -104,6 +120,379 @@ def _overlay(data, ours, dao, truth, path):
     plt.close(fig)
 
 
+# --------------------------------------------------------------------------
+# asidl find / asidl batch
+
+
+class _Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived; unwinds like KeyboardInterrupt so clusters close."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum, frame):
+    raise _Interrupted(signum)
+
+
+class _SignalsInterrupt:
+    """Turn SIGINT and SIGTERM into `_Interrupted` while the block runs (main thread only)."""
+
+    def __enter__(self):
+        self._saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._saved[signum] = signal.signal(signum, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc):
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        return False
+
+
+def _hdu(text):
+    """An HDU given on the command line: index, EXTNAME or EXTNAME,EXTVER."""
+    text = text.strip()
+    if text.lstrip('-').isdigit():
+        return int(text)
+    name, comma, version = text.partition(',')
+    if comma:
+        if not version.strip().isdigit():
+            raise argparse.ArgumentTypeError(f'expected EXTNAME,EXTVER, got {text!r}')
+        return (name.strip(), int(version))
+    return text
+
+
+def _mask_hdu(text):
+    lowered = text.strip().lower()
+    if lowered == 'auto':
+        return 'auto'
+    if lowered == 'none':
+        return None
+    return _hdu(text)
+
+
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'must be a positive number, got {text}')
+    return value
+
+
+def _finder_defaults():
+    import inspect
+
+    from .finder import UNetLoGFinder
+
+    return {name: p.default for name, p in inspect.signature(UNetLoGFinder.__init__)
+            .parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _add_input_options(parser):
+    group = parser.add_argument_group('reading the images')
+    group.add_argument('--hdu', type=_hdu, metavar='HDU',
+                       help='image HDU: index, EXTNAME or EXTNAME,EXTVER (default: the first '
+                            'HDU holding a 2D image)')
+    group.add_argument('--mask', metavar='FILE',
+                       help='FITS file whose first image is a bad-pixel mask (non-zero = bad) '
+                            'for every image')
+    group.add_argument('--mask-hdu', type=_mask_hdu, default='auto', metavar='HDU',
+                       help="extension of each image file holding its bad-pixel mask; 'auto' "
+                            "uses a MASK, DQ or BPM extension when there is one, 'none' ignores "
+                            'them (default: auto)')
+
+
+def _add_finder_options(parser):
+    from .normalize import NORMALIZATIONS
+
+    defaults = _finder_defaults()
+    group = parser.add_argument_group('finder options (those of asidl.UNetLoGFinder)')
+    group.add_argument('--model', default=defaults['model'], metavar='MODEL',
+                       help='registered model name or .keras/.h5 model file '
+                            '(default: %(default)s)')
+    group.add_argument('--threshold', type=float, default=defaults['threshold'], metavar='TAU',
+                       help='lowest LoG response of a detection; lower finds fainter stars and '
+                            'more false positives (default: %(default)s)')
+    group.add_argument('--sigma', type=float, default=defaults['sigma'], metavar='PIX',
+                       help='standard deviation of the LoG kernel in pixels '
+                            '(default: %(default)s)')
+    group.add_argument('--overlap', type=float, default=defaults['overlap'], metavar='FRACTION',
+                       help='of two blobs overlapping more than this, keep the stronger '
+                            '(default: %(default)s)')
+    group.add_argument('--n-brightest', type=int, metavar='N',
+                       help='keep only the N sources with the largest flux')
+    group.add_argument('--peak-max', type=float, metavar='VALUE',
+                       help='reject sources whose peak exceeds VALUE, in the unit of the image '
+                            '(e.g. saturated stars)')
+    group.add_argument('--exclude-border', action='store_true',
+                       help='drop sources within 2 pixels of the image edge')
+    group.add_argument('--normalization', choices=NORMALIZATIONS,
+                       help="scaling of raw data for the network (default: the model's own)")
+    group.add_argument('--tile-size', type=int, default=defaults['tile_size'], metavar='PIX',
+                       help='side of the tiles given to the network (default: %(default)s)')
+    group.add_argument('--tile-margin', type=int, default=defaults['tile_margin'], metavar='PIX',
+                       help='context around each tile, predicted and discarded '
+                            '(default: %(default)s)')
+    group.add_argument('--batch-size', type=int, default=defaults['batch_size'], metavar='N',
+                       help='tiles per network call; lower it to save memory (default: '
+                            + ("the finder's own choice" if defaults['batch_size'] is None
+                               else '%(default)s') + ')')
+
+
+def _add_output_options(group):
+    group.add_argument('-f', '--format', choices=('ecsv', 'fits', 'csv'), default='ecsv',
+                       help='catalog format: ECSV keeps units, metadata and sky_centroid; FITS '
+                            'too; CSV has ra, dec columns in degrees and no units '
+                            '(default: %(default)s)')
+    group.add_argument('--regions', action='store_true',
+                       help='also write a DS9 region file, the catalog name with .reg')
+    group.add_argument('--region-coords', choices=('image', 'sky'), default='image',
+                       help='coordinates of the region circles; sky needs a WCS '
+                            '(default: %(default)s)')
+    group.add_argument('--region-radius', type=_positive_float, default=4.0, metavar='PIX',
+                       help='radius of the region circles in pixels (default: %(default)s)')
+    group.add_argument('--overlay', action='store_true',
+                       help='also write a PNG of the image with its sources, the catalog name '
+                            'with .png')
+    group.add_argument('-q', '--quiet', action='store_true',
+                       help='print only errors')
+
+
+def _finder_kwargs(args):
+    names = ('model', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
+             'exclude_border', 'normalization', 'tile_size', 'tile_margin', 'batch_size')
+    return {name: getattr(args, name) for name in names}
+
+
+def _job_options(args):
+    """Options of `asidl.batch._run` shared by find and batch."""
+    return {
+        'read_options': {'hdu': args.hdu,
+                         'mask': os.path.abspath(args.mask) if args.mask else None,
+                         'mask_hdu': args.mask_hdu},
+        'sidecars': {'regions': args.region_coords if args.regions else None,
+                     'region_radius': args.region_radius, 'overlay': args.overlay},
+    }
+
+
+def _short_reason(task, error):
+    """A failure reason without the file name that the report line already shows."""
+    if isinstance(task.source, str):
+        error = error.replace(f'{task.source}: ', '', 1)
+    return error
+
+
+def _fail(command, message):
+    print(f'asidl {command}: error: {message}', file=sys.stderr)
+    return 2
+
+
+def _interrupted(command, exc, result_note=''):
+    name = signal.Signals(exc.signum).name
+    print(f'\nasidl {command}: interrupted by {name}; catalogs already written are complete, '
+          f'run the same command again to resume{result_note}', file=sys.stderr)
+    return 128 + exc.signum
+
+
+def _run_find(args):
+    from .batch import _check_outputs, _finder_options, _plan, _run, _Task, expand_paths
+    from .io import catalog_format
+
+    try:
+        paths = expand_paths(args.images)
+        finder_options = _finder_options(_finder_kwargs(args))
+        if args.output is not None:
+            if len(paths) != 1:
+                return _fail('find', f'--output names one catalog, but {len(paths)} images were '
+                                     'given; use --out-dir')
+            catalog_format(args.output)
+            tasks = [_Task(source=os.path.abspath(paths[0]), label=paths[0],
+                           catalog=Path(args.output))]
+            _check_outputs(tasks)
+        else:
+            os.makedirs(args.out_dir, exist_ok=True)
+            tasks = _plan(paths, args.out_dir, args.format, None)
+    except (TypeError, ValueError, OSError) as exc:
+        return _fail('find', exc)
+
+    def report(task, status, n_sources, seconds, error):
+        if status == 'failed':
+            print(f'asidl find: {task.label}: {_short_reason(task, error)}', file=sys.stderr)
+        elif not args.quiet:
+            extras = ''.join(f' + {task.catalog.with_suffix(s).name}'
+                             for s, on in (('.reg', args.regions), ('.png', args.overlay)) if on)
+            print(f'{task.label}: {n_sources} star{"s" if n_sources != 1 else ""} -> '
+                  f'{task.catalog}{extras} ({seconds:.1f} s)', flush=True)
+
+    with _SignalsInterrupt():
+        try:
+            result = _run(tasks, client=None, finder_options=finder_options, overwrite=True,
+                          progress=False, on_done=report, **_job_options(args))
+        except _Interrupted as exc:
+            return _interrupted('find', exc)
+        except (TypeError, ValueError, OSError) as exc:   # e.g. a model that cannot be loaded
+            return _fail('find', exc)
+    return 0 if result.ok else 1
+
+
+def _local_cluster(args):
+    import logging
+
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=args.workers, threads_per_worker=args.threads, processes=True,
+                        host='127.0.0.1', dashboard_address=None, silence_logs=logging.ERROR)
+
+
+def _run_batch(args):
+    from .batch import _finder_options, _plan, _run, expand_paths
+    from .io import catalog_format, write_catalog
+
+    try:
+        paths = expand_paths(args.images)
+        finder_options = _finder_options(_finder_kwargs(args))
+        tasks = _plan(paths, args.out_dir, args.format, None)
+        if args.summary:
+            catalog_format(args.summary)
+        os.makedirs(args.out_dir, exist_ok=True)
+    except (TypeError, ValueError, OSError) as exc:
+        return _fail('batch', exc)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+
+    from distributed import Client
+
+    with _SignalsInterrupt():
+        try:
+            if args.scheduler:
+                cluster = None
+                client = Client(args.scheduler, timeout=args.connect_timeout)
+            else:
+                cluster = _local_cluster(args)
+                client = Client(cluster)
+            try:
+                result = _run(tasks, client=client, finder_options=finder_options,
+                              overwrite=args.overwrite, progress=progress, **_job_options(args))
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+        except _Interrupted as exc:
+            done = sum(t.catalog.exists() for t in tasks)
+            return _interrupted('batch', exc, f' ({done} of {len(tasks)} catalogs exist)')
+        except (TypeError, ValueError, OSError) as exc:   # bad model, unreachable scheduler ...
+            return _fail('batch', exc)
+
+    for task, row in zip(tasks, result.summary):
+        if row['status'] == 'failed':
+            print(f'asidl batch: failed: {task.label}: {_short_reason(task, row["error"])}',
+                  file=sys.stderr)
+    if args.summary:
+        write_catalog(result.summary, args.summary, overwrite=True)
+    counts = result.counts()
+    n_stars = int(result.summary['n_sources'].filled(0).sum())
+    minutes = result.wall_seconds / 60
+    rate = f', {counts["done"] / minutes:.1f} images/min' if counts['done'] else ''
+    if not args.quiet or not result.ok:
+        print(f'asidl batch: {len(tasks)} images: {counts["done"]} done ({n_stars} stars), '
+              f'{counts["skipped"]} skipped, {counts["failed"]} failed, in '
+              f'{result.wall_seconds:.1f} s{rate}', flush=True)
+    return 0 if result.ok else 1
+
+
+_FIND_EPILOG = '''\
+examples:
+  asidl find frame.fits                     write frame.ecsv here
+  asidl find frame.fits -o frame_cat.fits --regions --overlay
+  asidl find night/*.fits -d cats/ -f csv   one CSV catalog per image in cats/
+  asidl find mef.fits --hdu SCI,2 --mask badpix.fits --threshold 0.3
+
+The catalog has the columns of asidl.UNetLoGFinder (id, x_centroid,
+y_centroid, sky_centroid when the header has a celestial WCS, confidence,
+log_response, background, peak, flux, mag), with the unit of BUNIT. Pixel
+positions are 0-based. Catalogs are written atomically; existing ones are
+replaced.
+'''
+
+_BATCH_EPILOG = '''\
+examples:
+  asidl batch 'night/*.fits' --out-dir cats/
+  asidl batch 'night/*.fits' --out-dir cats/ --workers 4 --threads 1
+  asidl batch 'night/*.fits' --out-dir cats/ --scheduler tcp://10.0.0.5:8786
+
+Quote glob patterns so that asidl expands them, not the shell. Each worker
+loads the model once. A catalog is written under a temporary name and
+renamed when complete, so an interrupted run leaves only whole catalogs;
+run the same command again and images whose catalog exists are skipped
+(--overwrite redoes them). An image that cannot be processed is reported
+with its reason at the end and does not stop the others; the exit status
+is 1 if any failed. With --scheduler, the workers need asidl installed and
+the images (and --mask, --model files) at the same paths.
+'''
+
+
+def _add_find_parser(sub):
+    find = sub.add_parser(
+        'find', help='find the stars of FITS images and write catalogs',
+        description=textwrap.fill(
+            'Find the stars of FITS images with UNetLoGFinder, in this process, and write one '
+            'catalog per image. The image is read with its WCS, BUNIT unit and bad-pixel mask; '
+            'a summary line per image is printed.'),
+        epilog=_FIND_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    find.add_argument('images', nargs='+', metavar='IMAGE',
+                      help='FITS image files (or quoted glob patterns)')
+    out = find.add_argument_group('output')
+    out.add_argument('-o', '--output', metavar='CATALOG',
+                     help='catalog file for a single IMAGE; its suffix (.ecsv, .fits, .fit, '
+                          '.csv) sets the format')
+    out.add_argument('-d', '--out-dir', default='.', metavar='DIR',
+                     help='directory for catalogs named after the images, frame.fits -> '
+                          'frame.ecsv (default: the current directory)')
+    _add_output_options(out)
+    _add_input_options(find)
+    _add_finder_options(find)
+    find.set_defaults(func=_run_find)
+
+
+def _add_batch_parser(sub):
+    batch = sub.add_parser(
+        'batch', help='find the stars of many FITS images on a Dask cluster',
+        description=textwrap.fill(
+            'Find the stars of many FITS images on Dask distributed: a local cluster by default, '
+            'or an existing one. Writes one catalog per image to DIR, resumes interrupted runs '
+            'and reports the images that failed.'),
+        epilog=_BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    batch.add_argument('images', nargs='+', metavar='IMAGE',
+                       help='FITS image files or quoted glob patterns')
+    out = batch.add_argument_group('output')
+    out.add_argument('-d', '--out-dir', required=True, metavar='DIR',
+                     help='directory for the catalogs, frame.fits -> DIR/frame.ecsv '
+                          '(created if needed)')
+    out.add_argument('--overwrite', action='store_true',
+                     help='redo images whose catalog exists (default: skip them)')
+    out.add_argument('--summary', metavar='FILE',
+                     help='also write the per-image summary (status, sources, seconds, error) '
+                          'as a table; suffix .ecsv, .fits or .csv')
+    _add_output_options(out)
+    out.add_argument('--progress', action=argparse.BooleanOptionalAction, default=None,
+                     help='show a progress bar on stderr (default: when stderr is a terminal)')
+    dask = batch.add_argument_group('Dask cluster')
+    dask.add_argument('--scheduler', metavar='ADDRESS',
+                      help='use the running cluster at ADDRESS (e.g. tcp://host:8786) instead '
+                           'of starting a local one')
+    dask.add_argument('--workers', type=int, metavar='N',
+                      help='worker processes of the local cluster (default: chosen by Dask '
+                           'from the number of cores)')
+    dask.add_argument('--threads', type=int, metavar='N',
+                      help='threads per local worker (default: chosen by Dask)')
+    dask.add_argument('--connect-timeout', type=float, default=30.0, metavar='SECONDS',
+                      help='how long to try to reach --scheduler (default: %(default)s)')
+    _add_input_options(batch)
+    _add_finder_options(batch)
+    batch.set_defaults(func=_run_batch)
+
+
 def _run_train(args):
     from .training.export import export_model
     from .training.train import train
@@ -131,6 +520,8 @@ def _parser():
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True
 
+    _add_find_parser(sub)
+    _add_batch_parser(sub)
     demo = sub.add_parser('demo', help='run the finder on the bundled example frame',
                           description='Find the stars of the bundled simulated raw frame, '
                                       'print the catalog, compare with DAOStarFinder against '
