@@ -21,7 +21,9 @@ does the same with more options, costs more than the network itself on
 large frames.
 """
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import ndimage
@@ -36,7 +38,7 @@ NORMALIZATIONS = ('asinh', 'standardize')
 _MAD_TO_STD = 1.4826
 
 # Rows normalized at a time, to bound the memory of full-resolution maps.
-_ROW_PIXELS = 4_000_000
+_ROW_PIXELS = 1_000_000
 
 
 #: Block statistics use every second pixel in each direction: a 64x64 block
@@ -233,11 +235,22 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
     out = np.empty(data.shape, dtype=np.float32)
     ny, nx = data.shape
     step = max(1, _ROW_PIXELS // max(nx, 1))
-    for start in range(0, ny, step):
+
+    def rows(start):
         stop = min(start + step, ny)
         background, noise = bkg.rows(start, stop)
         chunk = data[start:stop] - background
         chunk /= noise * ASINH_SOFTENING
         out[start:stop] = np.arcsinh(chunk)
+
+    starts = range(0, ny, step)
+    threads = min(os.cpu_count() or 1, 8, len(starts))
+    if threads > 1:
+        # numpy releases the GIL in these array operations.
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(rows, starts))
+    else:
+        for start in starts:
+            rows(start)
     out[~valid] = 0.0
     return out

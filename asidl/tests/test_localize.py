@@ -85,3 +85,15 @@ def test_log_parabola_is_exact_for_gaussians():
     dy, dx = log_parabola_offsets(windows)
     assert_allclose([dy[0], dx[0]], [-0.2, 0.3], atol=1e-9)
     assert np.isnan(dy[1:]).all() and np.isnan(dx[1:]).all()
+
+
+def test_log_response_in_parallel_blocks_is_exact(monkeypatch):
+    from scipy import ndimage
+
+    import asidl.localize
+
+    prob = np.random.default_rng(4).random((700, 300)).astype(np.float32)
+    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * np.float32(-1.43**2)
+    monkeypatch.setattr(asidl.localize, 'PARALLEL_PIXELS', 0)
+    monkeypatch.setattr(asidl.localize.os, 'cpu_count', lambda: 4)
+    assert_array_equal(log_response(prob, 1.43), expected)

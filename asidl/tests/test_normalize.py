@@ -1,7 +1,7 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl.normalize import background_map, normalize
 
@@ -78,3 +78,15 @@ def test_background_at_matches_full_resolution_rows(noise):
     # a linear background is followed to the frame edges (partial last blocks too)
     truth = 1000 + np.linspace(0, 500, 300)[None, :] + np.linspace(0, 80, 200)[:, None]
     assert np.abs(full - truth).max() < 10
+
+
+def test_normalize_in_row_chunks_is_exact(monkeypatch):
+    import asidl.normalize
+
+    rng = np.random.default_rng(8)
+    data = rng.normal(1000, 20, (300, 200)) + np.linspace(0, 50, 200)
+    valid = np.ones(data.shape, bool)
+    whole = asidl.normalize.normalize(data, valid)
+    monkeypatch.setattr(asidl.normalize, '_ROW_PIXELS', 2000)     # 10-row chunks on threads
+    monkeypatch.setattr(asidl.normalize.os, 'cpu_count', lambda: 4)
+    assert_array_equal(asidl.normalize.normalize(data, valid), whole)
