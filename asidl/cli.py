@@ -501,7 +501,8 @@ def _run_train(args):
                     steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
                     frame_shape=(args.frame_size, args.frame_size),
                     base_filters=args.base_filters, depth=args.depth,
-                    input_stride=args.input_stride, learning_rate=args.learning_rate, seed=args.seed,
+                    input_stride=args.input_stride, learning_rate=args.learning_rate,
+                    seed=args.seed,
                     n_validation=args.n_validation, verbose=1 if sys.stdout.isatty() else 2)
     if args.export:
         path = export_model(os.path.join(args.checkpoint_dir, 'best.keras'), args.export)
