@@ -214,7 +214,8 @@ def _add_finder_options(parser):
                             '(default: %(default)s)')
     group.add_argument('--threshold', type=float, default=defaults['threshold'], metavar='TAU',
                        help='lowest LoG response of a detection; lower finds fainter stars and '
-                            'more false positives (default: %(default)s)')
+                            'more false positives (default: the value tuned for the model in '
+                            'the registry, else 0.2)')
     group.add_argument('--sigma', type=float, default=defaults['sigma'], metavar='PIX',
                        help='standard deviation of the LoG kernel in pixels '
                             '(default: %(default)s)')

@@ -24,7 +24,7 @@ from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_po
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, load_model
+from .registry import DEFAULT_MODEL, load_model, registry_entries
 
 __all__ = ['UNetLoGFinder']
 
@@ -79,9 +79,11 @@ class UNetLoGFinder(StarFinderBase):
     sigma : float, optional
         Standard deviation, in pixels, of the LoG kernel; 1.43 matches the
         13-pixel training footprint (paper Sect. 4.2).
-    threshold : float, optional
+    threshold : float or None, optional
         Lowest scale-normalized LoG response of a detection, tau in the
         paper.  Lower values find fainter stars and more false positives.
+        `None` uses the value the registry records for the model (tuned
+        for it), else the paper's 0.2.
     overlap : float, optional
         Of two blobs overlapping by more than this fraction only the
         stronger is kept (omega in the paper), between 0 and 1.
@@ -122,12 +124,13 @@ class UNetLoGFinder(StarFinderBase):
     ['id', 'x_centroid', 'y_centroid']
     """
 
-    def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
+    def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
                  batch_size=None):
         self.sigma = _positive_number(sigma, 'sigma')
-        self.threshold = _positive_number(threshold, 'threshold')
+        if threshold is not None:
+            threshold = _positive_number(threshold, 'threshold')
         if isinstance(overlap, bool) or not isinstance(overlap, numbers.Real) \
                 or not 0 <= overlap <= 1:
             raise ValueError(f'overlap must be a number between 0 and 1, got {overlap!r}')
@@ -149,6 +152,10 @@ class UNetLoGFinder(StarFinderBase):
         self.model, self.model_name, registered_norm = load_model(model)
         self._check_model(self.model)
         self.normalization = normalization or registered_norm or 'asinh'
+        if threshold is None:
+            entry = registry_entries().get(model) if isinstance(model, str) else None
+            threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
+        self.threshold = float(threshold)
 
     @staticmethod
     def _check_model(model):

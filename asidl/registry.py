@@ -81,7 +81,8 @@ def registry_entries():
     return entries
 
 
-def register_model(name, path, *, normalization='asinh', description='', overwrite=False):
+def register_model(name, path, *, normalization='asinh', threshold=None, description='',
+                   overwrite=False):
     """
     Register a model file under a name, for use as
     ``UNetLoGFinder(model=name)``.
@@ -102,6 +103,10 @@ def register_model(name, path, *, normalization='asinh', description='', overwri
     normalization : {'asinh', 'standardize'}, optional
         The input normalization the model was trained with; models trained
         by asidl use ``'asinh'``.
+    threshold : float or None, optional
+        The LoG threshold tuned for this model, used by
+        `~asidl.UNetLoGFinder` when none is given (the paper's 0.2 if
+        `None`).
     description : str, optional
         Free text shown by `model_info`.
     overwrite : bool, optional
@@ -125,6 +130,9 @@ def register_model(name, path, *, normalization='asinh', description='', overwri
         raise ValueError(f'{name!r} is one of the package\'s own models; choose another name')
     if normalization not in NORMALIZATIONS:
         raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
+    if threshold is not None and not (isinstance(threshold, (int, float))
+                                      and not isinstance(threshold, bool) and threshold > 0):
+        raise ValueError(f'threshold must be a positive number or None, got {threshold!r}')
     user = _user_entries()
     if name in user and not overwrite:
         raise ValueError(f'a user model named {name!r} is already registered; pass '
@@ -147,6 +155,8 @@ def register_model(name, path, *, normalization='asinh', description='', overwri
     user = {key: {k: v for k, v in entry.items() if k != 'user'} for key, entry in user.items()}
     user[name] = {'file': target.name, 'sha256': file_sha256(target),
                   'normalization': normalization, 'description': description}
+    if threshold is not None:
+        user[name]['threshold'] = float(threshold)
     _write_user_entries(user)
     return target
 

@@ -152,7 +152,8 @@ def tiny_model_file(tmp_path):
 
 def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
-    copied = register_model('my-telescope', tiny_model_file, description='for testing')
+    copied = register_model('my-telescope', tiny_model_file, threshold=0.35,
+                            description='for testing')
     assert copied.parent == tmp_path / 'cache' and copied.exists()
     assert 'my-telescope' in available_models()
     info = model_info('my-telescope')
@@ -160,8 +161,10 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
 
     # Usable by name, and independent of the original file.
     tiny_model_file.unlink()
-    finder = UNetLoGFinder(model='my-telescope', threshold=0.9)
-    assert finder.model_name == 'my-telescope'
+    finder = UNetLoGFinder(model='my-telescope')
+    assert finder.model_name == 'my-telescope' and finder.threshold == 0.35
+    assert UNetLoGFinder(model='my-telescope', threshold=0.1).threshold == 0.1
+    assert UNetLoGFinder(model=copied).threshold == 0.2      # by path: the paper's value
     assert finder.probability_map(np.random.default_rng(1).normal(10, 1, (40, 40))).shape \
         == (40, 40)
 
@@ -185,6 +188,7 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     ('bad name', {}, 'letters, digits'),
     ('x.keras', {}, 'letters, digits'),
     ('fine', {'normalization': 'zscale'}, 'normalization'),
+    ('fine', {'threshold': -1}, 'threshold'),
 ])
 def test_register_model_bad_arguments(monkeypatch, tmp_path, tiny_model_file, name, kwargs,
                                       match):
