@@ -206,3 +206,19 @@ def test_register_model_rejects_non_models(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match='existing'):
         register_model('missing', tmp_path / 'missing.keras')
     assert 'bogus' not in available_models()
+
+
+@pytest.mark.parametrize('name', [n for n in available_models()
+                                  if model_info(n).get('bundled')])
+def test_bundled_models_work_offline_and_find_stars(name):
+    from asidl.datasets import load_example_frame
+    from asidl.evaluate import score_detections
+
+    entry = model_info(name)
+    assert file_sha256(model_path(name)) == entry['sha256']
+    finder = UNetLoGFinder(model=name)
+    assert finder.threshold == entry.get('threshold', 0.2)
+    data, header, truth = load_example_frame()
+    tbl = finder(data)
+    scores = score_detections(tbl['x_centroid'], tbl['y_centroid'], truth['x'], truth['y'])
+    assert scores['dice'] > 0.6
