@@ -120,6 +120,7 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
     import re
     import shutil
 
+    from .io import _atomic_write
     from .normalize import NORMALIZATIONS
 
     if not isinstance(name, str) or not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', name) \
@@ -149,9 +150,7 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f'{name}{source.suffix}'
-    tmp = target.with_name(target.name + '.tmp')
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    _atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
     user = {key: {k: v for k, v in entry.items() if k != 'user'} for key, entry in user.items()}
     user[name] = {'file': target.name, 'sha256': file_sha256(target),
                   'normalization': normalization, 'description': description}
@@ -174,10 +173,10 @@ def unregister_model(name):
 
 
 def _write_user_entries(entries):
-    path = _user_registry_file()
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(entries, indent=2))
-    os.replace(tmp, path)
+    from .io import _atomic_write
+
+    _atomic_write(_user_registry_file(), lambda tmp: tmp.write_text(json.dumps(entries, indent=2)),
+                  overwrite=True)
 
 
 def available_models():
