@@ -65,6 +65,7 @@ BACKGROUND_BOX = 64
 #: keeps saturated stars from dominating the network input.
 ASINH_SOFTENING = 3.0
 
-#: Network inputs must be a multiple of this (2 ** number of poolings of
-#: the deepest supported U-Net, times the largest space-to-depth stride).
+#: Tile sides are multiples of this, so that every network the finder
+#: runs sees inputs it can pool and unfold exactly: ``input_stride * 2 **
+#: depth`` must divide it (8 for asidl-default, 32 for asidl-fast).
 DEPTH_MULTIPLE = 32
