@@ -16,6 +16,8 @@ The outputs are concatenated so that ``model.predict`` returns one
 the ASID-L authors' published model) are also understood by the finder.
 """
 
+from ..constants import DEPTH_MULTIPLE
+
 __all__ = ['build_unet']
 
 
@@ -57,6 +59,10 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
         raise ValueError(f'depth must be an integer between 1 and 4, got {depth!r}')
     if input_stride not in (1, 2, 4):
         raise ValueError(f'input_stride must be 1, 2 or 4, got {input_stride!r}')
+    if input_stride * 2**depth > DEPTH_MULTIPLE:
+        raise ValueError(f'input_stride * 2 ** depth must be at most {DEPTH_MULTIPLE} (the '
+                         f'multiple the finder makes its tiles of); got input_stride '
+                         f'{input_stride} and depth {depth}')
 
     def conv_block(x, filters, prefix):
         for i in (1, 2):

@@ -35,7 +35,7 @@ def test_unet_with_stride_keeps_full_resolution():
 
 
 @pytest.mark.parametrize('kwargs', [{'base_filters': 0}, {'depth': 5}, {'depth': 1.5},
-                                    {'input_stride': 3}])
+                                    {'input_stride': 3}, {'input_stride': 4, 'depth': 4}])
 def test_unet_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         build_unet(**kwargs)
