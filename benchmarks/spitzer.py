@@ -37,16 +37,28 @@ RADIUS = 2.4 * u.arcsec
 
 
 def recovery(catalog, tbl, wcs):
-    """Fraction of catalog sources with a detection within RADIUS, and median offset."""
+    """
+    Fraction of catalog sources with a detection within RADIUS, the median
+    offset of those matches, their mean offset (detection minus catalog) in
+    galactic longitude and latitude, and the median offset once that mean is
+    removed (the scatter a finder is responsible for, free of any
+    systematic shift between the image's WCS and the catalog).
+    """
     if tbl is None or len(tbl) == 0:
-        return 0.0, np.nan, 0
+        return 0.0, np.nan, 0, np.nan, np.nan, np.nan
     if 'sky_centroid' in tbl.colnames:
         sky = tbl['sky_centroid']
     else:
         sky = wcs.pixel_to_world(tbl['x_centroid'], tbl['y_centroid'])
-    _, sep, _ = catalog.match_to_catalog_sky(sky)
+    sky = sky.galactic
+    idx, sep, _ = catalog.match_to_catalog_sky(sky)
     ok = sep < RADIUS
-    return float(ok.mean()), float(np.median(sep[ok].to_value(u.arcsec))), len(tbl)
+    found, ref = sky[idx[ok]], catalog[ok]
+    dl = ((found.l - ref.l).wrap_at(180 * u.deg) * np.cos(ref.b.radian)).to_value(u.arcsec)
+    db = (found.b - ref.b).to_value(u.arcsec)
+    scatter = np.median(np.hypot(dl - dl.mean(), db - db.mean()))
+    return (float(ok.mean()), float(np.median(sep[ok].to_value(u.arcsec))), len(tbl),
+            float(dl.mean()), float(db.mean()), float(scatter))
 
 
 def main(argv=None):
@@ -66,17 +78,19 @@ def main(argv=None):
     rows = []
     for threshold in (0.2, 0.3, 0.5):
         finder = UNetLoGFinder(model=args.model, threshold=threshold)
-        frac, offset, n = recovery(catalog, finder(NDData(data, wcs=wcs)), wcs)
-        rows.append((f'UNetLoGFinder (threshold {threshold})', n, frac, offset))
+        frac, offset, n, dl, db, scatter = recovery(catalog, finder(NDData(data, wcs=wcs)), wcs)
+        rows.append((f'UNetLoGFinder (threshold {threshold})', n, frac, offset, dl, db, scatter))
     for nsigma in (3, 5, 10):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             dao = classical_finders(data, fwhm=1.5, nsigma=nsigma)['DAOStarFinder']
-            frac, offset, n = recovery(catalog, dao(data), wcs)
-        rows.append((f'DAOStarFinder ({nsigma} sigma)', n, frac, offset))
-    table = QTable(rows=rows, names=('finder', 'N', 'recovered', 'median_offset_arcsec'))
-    table['recovered'].info.format = '.3f'
-    table['median_offset_arcsec'].info.format = '.3f'
+            frac, offset, n, dl, db, scatter = recovery(catalog, dao(data), wcs)
+        rows.append((f'DAOStarFinder ({nsigma} sigma)', n, frac, offset, dl, db, scatter))
+    table = QTable(rows=rows, names=('finder', 'N', 'recovered', 'median_offset_arcsec',
+                                     'mean_dl_arcsec', 'mean_db_arcsec',
+                                     'median_offset_minus_mean_arcsec'))
+    for name in table.colnames[2:]:
+        table[name].info.format = '.3f'
     table.meta['catalog'] = f'GLIMPSE, {len(cat)} sources; match radius {RADIUS}'
     table.pprint()
     save_result(table, args.output)
