@@ -59,16 +59,21 @@ def _user_registry_file():
     return cache_dir() / _USER_REGISTRY
 
 
-def _user_entries():
+def _read_user_entries():
+    """The user registry as stored in ``user_registry.json``."""
     path = _user_registry_file()
     if not path.exists():
         return {}
     try:
-        entries = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f'the user model registry {path} cannot be read ({exc}); fix or '
                          'delete it') from None
-    return {name: {**entry, 'user': True} for name, entry in entries.items()}
+
+
+def _user_entries():
+    """The user registry, each entry flagged ``'user': True``."""
+    return {name: {**entry, 'user': True} for name, entry in _read_user_entries().items()}
 
 
 def registry_entries():
@@ -134,7 +139,7 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
     if threshold is not None and not (isinstance(threshold, (int, float))
                                       and not isinstance(threshold, bool) and threshold > 0):
         raise ValueError(f'threshold must be a positive number or None, got {threshold!r}')
-    user = _user_entries()
+    user = _read_user_entries()
     if name in user and not overwrite:
         raise ValueError(f'a user model named {name!r} is already registered; pass '
                          'overwrite=True to replace it')
@@ -151,7 +156,6 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f'{name}{source.suffix}'
     _atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
-    user = {key: {k: v for k, v in entry.items() if k != 'user'} for key, entry in user.items()}
     user[name] = {'file': target.name, 'sha256': file_sha256(target),
                   'normalization': normalization, 'description': description}
     if threshold is not None:
@@ -162,13 +166,12 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
 
 def unregister_model(name):
     """Remove a model added with `register_model` (and its copied file)."""
-    user = _user_entries()
+    user = _read_user_entries()
     if name not in user:
         raise ValueError(f'{name!r} is not a user-registered model; user models are: '
                          f'{", ".join(sorted(user)) or "none"}')
     entry = user.pop(name)
-    _write_user_entries({key: {k: v for k, v in e.items() if k != 'user'}
-                         for key, e in user.items()})
+    _write_user_entries(user)
     (cache_dir() / entry['file']).unlink(missing_ok=True)
 
 
