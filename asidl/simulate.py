@@ -30,6 +30,7 @@ __all__ = [
     'draw_parameters',
     'meerlicht_like',
     'simulate_frame',
+    'sky_electrons',
     'target_mask',
     'ARCSEC_PER_ARCMIN',
 ]
@@ -233,6 +234,19 @@ def meerlicht_like(shape=(512, 512), density=30.0, *, rng=None, artifacts=True):
 
 # --------------------------------------------------------------------------
 # PSF rendering
+
+
+def sky_electrons(params):
+    """
+    The sky of a frame in electrons per pixel, with its linear gradient
+    (``sky_gradient`` is the fractional change per 1000 pixels from the
+    frame centre), as `simulate_frame` draws it.
+    """
+    ny, nx = params.shape
+    yy = (np.arange(ny) - ny / 2)[:, None] / 1000.0
+    xx = (np.arange(nx) - nx / 2)[None, :] / 1000.0
+    return params.sky * np.clip(1.0 + params.sky_gradient[0] * yy
+                                + params.sky_gradient[1] * xx, 0.05, None)
 
 
 def _psf_stamps(params, dy, dx, fwhm, size):
@@ -557,11 +571,7 @@ def simulate_frame(params=None, *, seed=None, rng=None):
     stars = np.zeros(params.shape, dtype=np.float32)
     _render_stars(stars, params, y, x, flux, fwhm, snr)
 
-    yy = (np.arange(ny) - ny / 2)[:, None] / 1000.0
-    xx = (np.arange(nx) - nx / 2)[None, :] / 1000.0
-    sky = params.sky * np.clip(1.0 + params.sky_gradient[0] * yy
-                               + params.sky_gradient[1] * xx, 0.05, None)
-    electrons = stars + sky.astype(np.float32)
+    electrons = stars + sky_electrons(params).astype(np.float32)
     if params.nebulosity:
         _add_nebulosity(electrons, rng, params)
     _add_artifacts(electrons, rng, params, y, x, flux)

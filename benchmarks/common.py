@@ -67,15 +67,12 @@ def matched_filter_catalogs(frame, thresholds=MATCHED_FILTER_THRESHOLDS):
     from astropy.table import QTable
     from scipy import ndimage
 
-    from asidl.simulate import _psf_stamps
+    from asidl.simulate import _psf_stamps, sky_electrons
 
     p = frame.parameters
     size = 2 * int(np.ceil(2 * p.fwhm)) + 1
     psf = _psf_stamps(p, np.zeros(1), np.zeros(1), np.array([p.fwhm]), size)[0].astype(float)
-    ny, nx = p.shape
-    yy = (np.arange(ny) - ny / 2)[:, None] / 1000.0
-    xx = (np.arange(nx) - nx / 2)[None, :] / 1000.0
-    sky = p.sky * np.clip(1.0 + p.sky_gradient[0] * yy + p.sky_gradient[1] * xx, 0.05, None)
+    sky = sky_electrons(p)
     background = sky / p.gain + p.bias
     noise = np.sqrt(sky + p.read_noise ** 2) / p.gain
     snr = ndimage.correlate(frame.data - background, psf, mode='constant') \
