@@ -10,6 +10,17 @@ offsets, saturation with bleed columns, cosmic rays, satellite trails,
 diffraction spikes and hot or dead pixels.  Frames are in ADU and are
 *not* background subtracted, just like the frames users give the finder.
 
+Real images are not all raw CCD frames with white noise, so the frames can
+also carry the noise of processed and photographic images: resampling
+(bilinear, cubic, Lanczos or drizzle-like kernels at random sub-pixel
+shifts), coadds of several dithered exposures, photographic-plate grain
+(non-Gaussian, spatially correlated, weaker where the emulsion saturates),
+block-compression artifacts, low-frequency pattern noise and confusion
+noise from many unresolved faint stars.  Correlated noise makes a smooth
+bump of a given per-pixel amplitude more common, so the signal-to-noise
+ratio that decides which stars are targets includes the correlated
+noise's variance on the scale of the PSF.
+
 Targets are the stars with an optimal-extraction signal-to-noise ratio of
 at least `~asidl.constants.TARGET_SNR`, as in the paper.  Their training
 mask is the paper's 13-pixel footprint (`~asidl.constants.MASK_FOOTPRINT`)
@@ -17,7 +28,7 @@ centred on the star's pixel; the sub-pixel offset maps hold, for every
 footprint pixel, the star's position relative to that pixel's centre.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from astropy.table import QTable
@@ -32,10 +43,17 @@ __all__ = [
     'simulate_frame',
     'sky_electrons',
     'target_mask',
+    'resample_shift',
     'ARCSEC_PER_ARCMIN',
+    'RESAMPLING_KERNELS',
 ]
 
 ARCSEC_PER_ARCMIN = 60.0
+
+#: Interpolation kernels with which frames can be resampled (registration,
+#: mosaicking, stacking): ``'drizzle'`` is a bilinear shift followed by a
+#: small box of the pixel's footprint.
+RESAMPLING_KERNELS = ('bilinear', 'cubic', 'lanczos3', 'drizzle')
 
 #: Full-well capacities are drawn between these (electrons).
 _FULL_WELL = (40_000.0, 150_000.0)
@@ -84,7 +102,12 @@ class FrameParameters:
     n_hot_pixels: int = 0
     bad_columns: int = 0
     blank_edge: int = 0                # width of a blank (off-detector) band
-    extra: dict = field(default_factory=dict)
+    resample: str = 'none'             # 'none' or one of RESAMPLING_KERNELS
+    n_coadd: int = 1                   # dithered exposures averaged (each resampled)
+    grain: float = 0.0                 # plate grain, in sky-noise units
+    grain_scale: float = 1.0           # correlation length of the grain, pixels
+    block: int = 1                     # block-compression factor (2: 2x2 blocks)
+    pattern_noise: float = 0.0         # low-frequency pattern, in sky-noise units
 
 
 @dataclass
@@ -129,7 +152,8 @@ def _log_uniform(rng, low, high):
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
-def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
+def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True,
+                    correlated_noise=True):
     """
     Draw the parameters of a frame from the domain-randomized training
     distribution.
@@ -148,6 +172,12 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
         range whatever the pixel scale drawn.
     artifacts : bool, optional
         Whether cosmic rays, trails, hot pixels and the like may appear.
+    correlated_noise : bool, optional
+        Whether the noise of processed and photographic images may appear:
+        resampling (35% of frames, 40% of those coadds of 2 to 8
+        exposures), plate grain (12%), block compression, low-frequency
+        pattern noise (10%) and confusion noise from stars down to S/N 0.05
+        (20%).
 
     Returns
     -------
@@ -191,7 +221,29 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True):
         p.n_hot_pixels = int(rng.poisson(rng.uniform(0, 1e3) * area_mpix))
         p.bad_columns = int(rng.random() < 0.05)
         p.blank_edge = int(rng.integers(4, ny // 3)) if rng.random() < 0.04 else 0
+    if correlated_noise:
+        _draw_processing(rng, p)
     return p
+
+
+def _draw_processing(rng, p):
+    """Noise of processed and photographic images (drawn last, so the rest is unchanged)."""
+    if rng.random() < 0.35:
+        p.resample = RESAMPLING_KERNELS[int(rng.integers(len(RESAMPLING_KERNELS)))]
+        if rng.random() < 0.4:
+            p.n_coadd = int(rng.integers(2, 9))
+            # Stacking rejects most cosmic rays.
+            p.n_cosmic_rays //= p.n_coadd
+    if rng.random() < 0.12:
+        p.grain = _log_uniform(rng, 0.3, 3.0)
+        p.grain_scale = _log_uniform(rng, 0.5, 2.5)
+        p.block = 2 if rng.random() < 0.5 else 1
+    elif rng.random() < 0.04:
+        p.block = 2
+    if rng.random() < 0.1:
+        p.pattern_noise = _log_uniform(rng, 0.1, 1.0)
+    if rng.random() < 0.2:
+        p.min_snr = _log_uniform(rng, 0.05, 0.5)
 
 
 def meerlicht_like(shape=(512, 512), density=30.0, *, rng=None, artifacts=True):
@@ -466,6 +518,145 @@ def _add_nebulosity(image, rng, params):
     image += params.nebulosity * sky_sigma * np.clip(field_ + 0.5, 0, None)
 
 
+def _kernel_weights(kernel, t):
+    """Taps (offsets) and weights of an interpolation kernel at fraction ``t``."""
+    if kernel in ('bilinear', 'drizzle'):
+        return np.array([0, 1]), np.array([1.0 - t, t])
+    if kernel == 'cubic':
+        # Keys' cubic convolution (a = -0.5), as most resampling software.
+        taps = np.arange(-1, 3)
+        z = np.abs(t - taps)
+        a = -0.5
+        w = np.where(z <= 1, (a + 2) * z**3 - (a + 3) * z**2 + 1,
+                     a * z**3 - 5 * a * z**2 + 8 * a * z - 4 * a)
+    else:   # lanczos3
+        taps = np.arange(-2, 4)
+        z = t - taps
+        w = np.sinc(z) * np.sinc(z / 3.0)
+    return taps, w / w.sum()
+
+
+def resample_shift(image, dy, dx, kernel='bilinear'):
+    """
+    Shift an image by ``(dy, dx)`` pixels with an interpolation kernel, as
+    registration and mosaicking software does: ``out(y, x) = image(y - dy,
+    x - dx)``, edges extended.
+
+    Parameters
+    ----------
+    image : 2D `~numpy.ndarray`
+        The image (not modified).
+    dy, dx : float
+        The shift in pixels.
+    kernel : str, optional
+        One of `RESAMPLING_KERNELS`.
+
+    Returns
+    -------
+    shifted : 2D float32 `~numpy.ndarray`
+    """
+    if kernel not in RESAMPLING_KERNELS:
+        raise ValueError(f'kernel must be one of {RESAMPLING_KERNELS}, got {kernel!r}')
+    out = np.asarray(image, dtype=np.float32)
+    for axis, d in ((0, dy), (1, dx)):
+        n = out.shape[axis]
+        i0 = int(np.floor(-d))
+        taps, weights = _kernel_weights(kernel, -d - i0)
+        acc = np.zeros_like(out)
+        for j, w in zip(taps, weights):
+            idx = np.clip(np.arange(n) + i0 + j, 0, n - 1)
+            acc += np.float32(w) * np.take(out, idx, axis=axis)
+        out = acc
+    if kernel == 'drizzle':
+        # The drop's footprint: a small box blur on top of the shift.
+        from scipy.ndimage import correlate1d
+
+        q = 0.15
+        for axis in (0, 1):
+            out = correlate1d(out, np.array([q, 1 - 2 * q, q], np.float32), axis=axis,
+                              mode='nearest')
+    return out
+
+
+def _expose(rng, scene, params):
+    """
+    Photon and read noise on the noiseless ``scene`` (electrons): one raw
+    exposure, or ``n_coadd`` dithered exposures each resampled back onto the
+    frame's grid and averaged.
+    """
+    if params.resample == 'none' and params.n_coadd == 1:
+        electrons = rng.poisson(np.clip(scene, 0, None)).astype(np.float32)
+        electrons += rng.normal(0.0, params.read_noise, params.shape).astype(np.float32)
+        return electrons
+    from scipy.ndimage import shift
+
+    kernel = 'bilinear' if params.resample == 'none' else params.resample
+    total = np.zeros(params.shape, dtype=np.float32)
+    for _ in range(params.n_coadd):
+        dy, dx = rng.uniform(-0.5, 0.5, 2)
+        dithered = np.clip(shift(scene, (dy, dx), order=3, mode='nearest'), 0, None)
+        raw = rng.poisson(dithered).astype(np.float32)
+        raw += rng.normal(0.0, params.read_noise, params.shape).astype(np.float32)
+        total += resample_shift(raw, -dy, -dx, kernel)
+    return total / params.n_coadd
+
+
+def _correlated_noise(rng, scene, params):
+    """
+    Plate grain and low-frequency pattern noise (electrons): additive fields
+    correlated between pixels.  Grain is skewed (log-normal) and weaker
+    where the emulsion saturates.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    ny, nx = params.shape
+    sky_sigma = np.sqrt(params.sky + params.read_noise**2)
+    noise = np.zeros(params.shape, dtype=np.float32)
+    if params.grain:
+        g = gaussian_filter(rng.normal(size=params.shape), params.grain_scale, mode='wrap')
+        g = np.exp(0.6 * g / (g.std() + 1e-12))
+        g = (g - g.mean()) / (g.std() + 1e-12)
+        saturation = 1.0 / (1.0 + np.clip(scene - params.sky, 0, None) / (30 * sky_sigma))
+        noise += (params.grain * sky_sigma * g * saturation).astype(np.float32)
+    if params.pattern_noise:
+        yy, xx = np.mgrid[0:ny, 0:nx]
+        pattern = np.zeros(params.shape)
+        for _ in range(int(rng.integers(2, 5))):
+            wavelength = _log_uniform(rng, 6.0, 60.0)
+            ang = rng.uniform(0, np.pi)
+            pattern += np.sin(2 * np.pi * (xx * np.cos(ang) + yy * np.sin(ang)) / wavelength
+                              + rng.uniform(0, 2 * np.pi))
+        rows = gaussian_filter(rng.normal(size=ny), rng.uniform(0.5, 3.0))
+        pattern += (rows / (rows.std() + 1e-12))[:, None]
+        noise += (params.pattern_noise * sky_sigma * pattern / pattern.std()).astype(np.float32)
+    return noise
+
+
+def _block_compress(image, block):
+    """Average ``block x block`` pixel blocks and replicate them (lossy compression)."""
+    ny, nx = image.shape
+    py, px = -ny % block, -nx % block
+    padded = np.pad(image, ((0, py), (0, px)), mode='edge')
+    gy, gx = padded.shape[0] // block, padded.shape[1] // block
+    means = padded.reshape(gy, block, gx, block).mean(axis=(1, 3))
+    return np.repeat(np.repeat(means, block, axis=0), block, axis=1)[:ny, :nx]
+
+
+def _psf_scale_variance(noise, params):
+    """
+    Variance per pixel of the white noise that would scatter a PSF-weighted
+    flux as much as ``noise`` does (``var(noise * psf) / sum(psf ** 2)``),
+    on scales below the background map's.
+    """
+    from scipy.ndimage import correlate, gaussian_filter
+
+    size = 2 * int(np.ceil(2 * params.fwhm)) + 1
+    psf = _psf_stamps(params, np.zeros(1), np.zeros(1), np.array([params.fwhm]), size)[0]
+    psf = psf.astype(np.float64)
+    local = noise - gaussian_filter(noise.astype(np.float64), 16.0, mode='nearest')
+    return float(np.var(correlate(local, psf, mode='nearest')) / np.sum(psf**2))
+
+
 def _saturate(adu, params):
     """Clip at saturation and bleed the excess charge along the columns."""
     sat = params.saturation_adu
@@ -576,8 +767,22 @@ def simulate_frame(params=None, *, seed=None, rng=None):
         _add_nebulosity(electrons, rng, params)
     _add_artifacts(electrons, rng, params, y, x, flux)
 
-    electrons = rng.poisson(np.clip(electrons, 0, None)).astype(np.float32)
-    electrons += rng.normal(0.0, params.read_noise, params.shape).astype(np.float32)
+    scene = electrons
+    electrons = _expose(rng, scene, params)
+    extra_variance = 0.0
+    if params.grain or params.pattern_noise:
+        correlated = _correlated_noise(rng, scene, params)
+        extra_variance = _psf_scale_variance(correlated, params)
+        electrons += correlated
+    if params.block > 1:
+        electrons = _block_compress(electrons, params.block)
+    if params.n_coadd > 1 or extra_variance:
+        # Targets are decided by the S/N in the final image: averaging
+        # exposures lowers the photon and read noise, the correlated fields
+        # add theirs.  Resampling kernels keep the S/N of a PSF.
+        area = _effective_area(params, params.fwhm) * (fwhm / params.fwhm) ** 2
+        single = (flux / snr) ** 2
+        snr = flux / np.sqrt(single / params.n_coadd + area * extra_variance)
     adu = electrons / params.gain + params.bias
     for axis, pos, offset in params.amp_offsets:
         if axis == 0:

@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl.constants import MASK_FOOTPRINT, TARGET_SNR
@@ -84,3 +85,64 @@ def test_saturation_and_artifacts():
     ix = np.round(t['x']).astype(int).clip(0, 127)
     iy = np.round(t['y']).astype(int).clip(0, 127)
     assert not frame.bad_pixels[iy, ix].any()
+
+
+def test_resample_shift_moves_the_centroid_and_keeps_the_flux():
+    from asidl.simulate import RESAMPLING_KERNELS, resample_shift
+
+    image = np.zeros((32, 32), np.float32)
+    image[16, 16] = 1.0
+    yy, xx = np.mgrid[:32, :32]
+    for kernel in RESAMPLING_KERNELS:
+        out = resample_shift(image, 0.3, -0.2, kernel)
+        assert_allclose(out.sum(), 1.0, rtol=1e-5)
+        assert_allclose((out * yy).sum() / out.sum(), 16.3, atol=0.02)
+        assert_allclose((out * xx).sum() / out.sum(), 15.8, atol=0.02)
+    assert_array_equal(image[16, 16], 1.0)          # input not modified
+    with pytest.raises(ValueError, match='kernel'):
+        resample_shift(image, 0.5, 0.5, 'nearest')
+
+
+def _lag1_correlation(frame):
+    r = frame.data - np.median(frame.data)
+    r = r[8:-8, 8:-8]
+    return np.corrcoef(r[:, :-1].ravel(), r[:, 1:].ravel())[0, 1]
+
+
+@pytest.mark.parametrize('kwargs', [{'resample': 'bilinear'}, {'resample': 'lanczos3'},
+                                    {'grain': 2.0, 'grain_scale': 1.5}, {'block': 2}])
+def test_correlated_noise(kwargs):
+    # A sparse frame: the pixel-to-pixel correlation is the noise's own.
+    white = FrameParameters(shape=(128, 128), density=0.1)
+    correlated = FrameParameters(shape=(128, 128), density=0.1, **kwargs)
+    assert abs(_lag1_correlation(simulate_frame(white, seed=2))) < 0.05
+    assert _lag1_correlation(simulate_frame(correlated, seed=2)) > 0.1
+
+
+def test_coadd_deepens_and_grain_shallows_the_targets():
+    base = dict(shape=(128, 128), density=30)
+    white = simulate_frame(FrameParameters(**base), seed=4)
+    coadd = simulate_frame(FrameParameters(**base, resample='bilinear', n_coadd=4), seed=4)
+    grain = simulate_frame(FrameParameters(**base, grain=2.0, grain_scale=1.5), seed=4)
+    # Same stars, drawn before the noise; S/N x2 for four exposures.
+    assert_allclose(coadd.truth['flux'], white.truth['flux'])
+    assert_allclose(coadd.truth['snr'], 2 * white.truth['snr'], rtol=1e-5)
+    assert np.all(grain.truth['snr'] < white.truth['snr'])
+    assert len(coadd.targets) > len(white.targets) > len(grain.targets)
+    # The coadd's noise is lower: the sky pixels scatter less.
+    def mad(data):
+        return np.median(np.abs(data - np.median(data)))
+
+    assert mad(coadd.data) < 0.7 * mad(white.data)
+
+
+def test_drawn_parameters_include_processed_noise():
+    rng = np.random.default_rng(1)
+    params = [draw_parameters(rng) for _ in range(300)]
+    assert 0.2 < np.mean([p.resample != 'none' for p in params]) < 0.5
+    assert any(p.n_coadd > 1 for p in params) and any(p.grain for p in params)
+    assert any(p.block == 2 for p in params) and any(p.pattern_noise for p in params)
+    assert min(p.min_snr for p in params) < 0.2
+    rng = np.random.default_rng(1)
+    plain = [draw_parameters(rng, correlated_noise=False) for _ in range(50)]
+    assert all(p.resample == 'none' and not p.grain and p.block == 1 for p in plain)
