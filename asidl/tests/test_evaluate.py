@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 
 from asidl.evaluate import match_sources, score_detections
@@ -127,3 +128,77 @@ def test_combine_scores():
     assert_allclose(c['dice'], 4 / 6)
     assert_allclose(c['rms'], np.sqrt((0.3**2 + 0.4**2) / 2))
     assert np.isnan(combine_scores([])['rms'])
+
+
+def test_negative_image_reflects_about_the_background():
+    from asidl.evaluate import negative_image
+
+    rng = np.random.default_rng(0)
+    data = 100.0 + 0.05 * np.arange(128)[None, :] + rng.normal(0, 2, (128, 128))
+    data[60:63, 60:63] += 500.0                       # a "star"
+    original = data.copy()
+    reflected = negative_image(data)
+    np.testing.assert_array_equal(data, original)     # input not modified
+    assert reflected[61, 61] < 100.0 - 400.0          # the star is now a hole
+    # reflected + data is twice the smooth background: no noise left in it.
+    twice_background = reflected + data
+    assert np.std(np.diff(twice_background[:50], axis=1)) < 0.05
+    assert_allclose(np.median(twice_background[:50, 32:96] / 2 - data[:50, 32:96]), 0.0,
+                    atol=0.5)
+    # The noise keeps its amplitude.
+    assert_allclose(np.std(np.diff(reflected[:50], axis=1)), 2.0 * np.sqrt(2), rtol=0.1)
+
+
+def _counter(detections):
+    """A finder that reports every pixel above ``detections`` as a source."""
+    def find(data, mask=None):
+        from astropy.table import QTable
+
+        level = np.median(data) + detections * 1.4826 * np.median(np.abs(data - np.median(data)))
+        peaks = (data > level) & (data == ndimage.maximum_filter(data, 3))
+        y, x = np.nonzero(peaks)
+        return QTable({'x_centroid': x.astype(float), 'y_centroid': y.astype(float)}) \
+            if x.size else None
+    from scipy import ndimage
+
+    return find
+
+
+@pytest.mark.parametrize('smoothing', [0, 1.5])
+def test_negative_image_test_on_pure_noise_and_on_stars(smoothing):
+    from scipy import ndimage
+
+    from asidl.evaluate import negative_image_test
+
+    rng = np.random.default_rng(1)
+    noise = ndimage.gaussian_filter(rng.normal(0.0, 10.0, (256, 256)), smoothing) + 1000.0
+    result = negative_image_test(noise, _counter(3.0))
+    # Symmetric noise, white or correlated: as many detections on the
+    # reflection as on the frame.
+    assert result['found'] > 20
+    assert abs(result['negative'] - result['found']) < 4 * np.sqrt(result['found'])
+    stars = noise.copy()
+    stars[20::40, 20::40] += 300.0
+    result = negative_image_test(stars, _counter(3.0))
+    assert result['net'] >= 36 - 4 * np.sqrt(result['negative'] + 1)
+    assert result['false_fraction'] == result['negative'] / result['found']
+    assert len(result['catalog']) == result['found']
+
+
+def test_negative_image_test_is_a_lower_bound(finder):
+    # On a simulated frame with white noise and no artifacts, the reflection
+    # finds no more than the detections that match no star at all; those
+    # come from blends of faint stars, which the reflection cannot show.
+    from asidl.evaluate import negative_image_test
+    from asidl.simulate import meerlicht_like, simulate_frame
+
+    rng = np.random.default_rng(0)
+    frame = simulate_frame(meerlicht_like((384, 384), 10, rng=rng, artifacts=False), rng=rng)
+    result = negative_image_test(frame.data, finder)
+    x, y = result['catalog']['x_centroid'], result['catalog']['y_centroid']
+    t = frame.targets
+    s = score_detections(x, y, t['x'], t['y'])
+    assert result['found'] == s['tp'] + s['fp']
+    unmatched = score_detections(x, y, frame.truth['x'], frame.truth['y'])['fp']
+    assert unmatched <= s['fp']
+    assert result['negative'] <= unmatched + 3
