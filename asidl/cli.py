@@ -503,8 +503,8 @@ def _run_train(args):
                     frame_shape=(args.frame_size, args.frame_size),
                     base_filters=args.base_filters, depth=args.depth,
                     input_stride=args.input_stride, learning_rate=args.learning_rate,
-                    seed=args.seed,
-                    n_validation=args.n_validation, verbose=1 if sys.stdout.isatty() else 2)
+                    seed=args.seed, n_validation=args.n_validation,
+                    initial_model=args.initial_model, verbose=1 if sys.stdout.isatty() else 2)
     if args.export:
         path = export_model(os.path.join(args.checkpoint_dir, 'best.keras'), args.export)
         print(f'exported the best checkpoint to {path}')
@@ -556,6 +556,10 @@ def _parser():
     tr.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
     tr.add_argument('--n-validation', type=int, default=24,
                     help='validation frames scored each epoch (default: %(default)s)')
+    tr.add_argument('--initial-model', metavar='MODEL',
+                    help='start from the weights of this registered model or model file '
+                         '(fine-tuning) instead of a random initialization; its architecture '
+                         'overrides --base-filters, --depth and --input-stride')
     tr.add_argument('--export', metavar='MODEL.keras',
                     help='after training, write the best checkpoint as a model file for '
                          'UNetLoGFinder(model=...)')

@@ -85,7 +85,7 @@ def _save_atomic(model, path):
 
 def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
           frame_shape=(128, 128), base_filters=16, depth=3, input_stride=4, learning_rate=2e-3,
-          seed=0, n_validation=24, draw=None, verbose=1, log=print):
+          seed=0, n_validation=24, draw=None, initial_model=None, verbose=1, log=print):
     """
     Train (or resume training) a U-Net on simulated frames.
 
@@ -146,7 +146,16 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         log(f'resuming from epoch {state["epoch"]} in {checkpoint_dir}')
     else:
         keras.utils.set_random_seed(seed)
-        model = build_unet(base_filters=base_filters, depth=depth, input_stride=input_stride)
+        if initial_model is None:
+            model = build_unet(base_filters=base_filters, depth=depth, input_stride=input_stride)
+        else:
+            from ..registry import load_model
+
+            loaded, initial_name, _ = load_model(initial_model)
+            # A copy: the loaded model may be shared with finders in this process.
+            model = keras.models.clone_model(loaded)
+            model.set_weights(loaded.get_weights())
+            log(f'starting from the weights of {initial_name}')
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss,
                       jit_compile=True)
         state = {'epoch': 0, 'best_dice': -1.0, 'history': [],
@@ -154,7 +163,8 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
                             'input_stride': input_stride,
                             'frame_shape': list(frame_shape), 'batch_size': batch_size,
                             'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
-                            'seed': seed}}
+                            'seed': seed,
+                            'initial_model': None if initial_model is None else str(initial_name)}}
 
     val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):

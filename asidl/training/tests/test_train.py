@@ -60,3 +60,23 @@ def test_train_checkpoint_resume_and_export(tmp_path):
 
     with pytest.raises(ValueError, match='.keras'):
         export_model(tmp_path / 'best.keras', tmp_path / 'mine.h5')
+
+
+def test_train_from_initial_weights(tmp_path):
+    start = build_unet(base_filters=2, depth=2)
+    before = [w.copy() for w in start.get_weights()]
+    history = train(tmp_path, epochs=1, steps_per_epoch=1, batch_size=2, frame_shape=(32, 32),
+                    base_filters=4, depth=3, n_validation=1, initial_model=start, verbose=0,
+                    log=None)
+    assert len(history) == 1
+    state = json.loads((tmp_path / 'state.json').read_text())
+    assert state['config']['initial_model'] == start.name
+    import keras
+
+    trained = keras.models.load_model(tmp_path / 'last.keras', compile=False)
+    # The initial network's architecture, not base_filters=4/depth=3; its
+    # weights moved, and the caller's model was left alone.
+    assert trained.count_params() == start.count_params()
+    assert any(not np.array_equal(a, b) for a, b in zip(trained.get_weights(), before))
+    for a, b in zip(start.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
