@@ -145,6 +145,6 @@ def to_original(position, factor):
     --------
     >>> from asidl.resample import to_original
     >>> float(to_original(0.0, 2)), float(to_original(1.25, 3))
-    (0.5, 4.25)
+    (0.5, 4.75)
     """
     return (np.asarray(position, dtype=float) + 0.5) * factor - 0.5
