@@ -212,6 +212,10 @@ def _add_finder_options(parser):
     group.add_argument('--model', default=defaults['model'], metavar='MODEL',
                        help='registered model name or .keras/.h5 model file '
                             '(default: %(default)s)')
+    group.add_argument('--fwhm', type=float, default=defaults['fwhm'], metavar='PIX',
+                       help="FWHM of the stars in pixels, as DAOStarFinder's; images whose "
+                            "stars are broader than the model's range are block-summed "
+                            '(default: measured on each image)')
     group.add_argument('--threshold', type=float, default=defaults['threshold'], metavar='TAU',
                        help='lowest LoG response of a detection; lower finds fainter stars and '
                             'more false positives (default: the value tuned for the model in '
@@ -262,7 +266,7 @@ def _add_output_options(group):
 
 
 def _finder_kwargs(args):
-    names = ('model', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
+    names = ('model', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
              'exclude_border', 'normalization', 'tile_size', 'tile_margin', 'batch_size')
     return {name: getattr(args, name) for name in names}
 

@@ -10,6 +10,7 @@ The class is a thin conductor of the package's steps:
 """
 
 import datetime
+import math
 import numbers
 import warnings
 
@@ -20,11 +21,13 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
+from .fwhm import FWHMWarning, measure_fwhm
 from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_positions
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
 from .registry import DEFAULT_MODEL, load_model, registry_entries
+from .resample import DEFAULT_FWHM_RANGE, block_factor, block_sum, to_original
 
 __all__ = ['UNetLoGFinder']
 
@@ -76,6 +79,17 @@ class UNetLoGFinder(StarFinderBase):
         the path of a ``.keras`` or Keras 2 ``.h5`` file, or a Keras
         model.  The default model ships with the package and needs no
         network.
+    fwhm : float or None, optional
+        The FWHM of the image's stars in pixels, as DAOStarFinder's
+        ``fwhm``.  `None` measures it from the bright, isolated,
+        unsaturated stars of a first pass (`asidl.fwhm.measure_fwhm`).
+        Images whose stars are broader than the model's FWHM range (in
+        the registry; 1.5 to 6 pixels for the shipped models) are
+        block-summed so that the network sees stars at its native scale
+        (`asidl.resample`); positions are mapped back to the original
+        pixels and photometry uses the original data.  If the FWHM cannot
+        be measured (too few bright stars), the image is searched at its
+        own scale, with an `~asidl.fwhm.FWHMWarning`.
     sigma : float, optional
         Standard deviation, in pixels, of the LoG kernel; 1.43 matches the
         13-pixel training footprint (paper Sect. 4.2).
@@ -127,7 +141,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None):
+                 batch_size=None, fwhm=None):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = _positive_number(threshold, 'threshold')
@@ -149,13 +163,17 @@ class UNetLoGFinder(StarFinderBase):
         self.tile_size = int(tile_size)
         self.tile_margin = int(tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
+        if fwhm is not None and not (_positive_number(fwhm, 'fwhm') and math.isfinite(fwhm)):
+            raise ValueError(f'fwhm must be a positive finite number or None, got {fwhm!r}')
+        self.fwhm = None if fwhm is None else float(fwhm)
         self.model, self.model_name, registered_norm = load_model(model)
         self._check_model(self.model)
         self.normalization = normalization or registered_norm or 'asinh'
+        entry = registry_entries().get(model) if isinstance(model, str) else None
         if threshold is None:
-            entry = registry_entries().get(model) if isinstance(model, str) else None
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)
+        self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
 
     @staticmethod
     def _check_model(model):
@@ -168,8 +186,8 @@ class UNetLoGFinder(StarFinderBase):
                              f'got input {shape_in} and output {shape_out}')
 
     def __repr__(self):
-        params = ('model_name', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
-                  'exclude_border', 'normalization')
+        params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
+                  'peak_max', 'exclude_border', 'normalization')
         inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
         return f'{self.__class__.__name__}({inner})'
 
@@ -266,10 +284,7 @@ class UNetLoGFinder(StarFinderBase):
                           NoDetectionsWarning)
             return None
         bkg = background_map(image.data, image.valid)
-        prob, offsets, normalized = self._predict(image, bkg)
-        iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
-                                      overlap=self.overlap, valid=image.valid)
-        y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
+        (iy, ix, response, confidence, y, x), scale = self._detect_at_scale(image, bkg)
         y, x = self._refine_bright(image, bkg, y, x)
 
         ny, nx = image.data.shape
@@ -279,7 +294,6 @@ class UNetLoGFinder(StarFinderBase):
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
         background = bkg.background_at(iy, ix)
         peak, flux = self._photometry(image, bkg, iy, ix)
-        confidence = self._window_max(prob, iy, ix)
         if peak_max is not None:
             keep &= peak <= peak_max
         idx = np.flatnonzero(keep)
@@ -304,7 +318,65 @@ class UNetLoGFinder(StarFinderBase):
         with np.errstate(divide='ignore', invalid='ignore'):
             table['mag'] = np.where(flux[idx] > 0, -2.5 * np.log10(flux[idx]), np.nan)
         table.meta.update(self._meta())
+        table.meta.update(scale)
         return table
+
+    def _detect(self, image, bkg):
+        """Peak pixels, LoG responses, confidences and positions at the image's own scale."""
+        prob, offsets, normalized = self._predict(image, bkg)
+        iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
+                                      overlap=self.overlap, valid=image.valid)
+        y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
+        return iy, ix, response, self._window_max(prob, iy, ix), y, x
+
+    def _detect_binned(self, image, factor):
+        """`_detect` on the image block-summed by ``factor``, in original pixels."""
+        binned = block_sum(image, factor)
+        _, _, response, confidence, y, x = self._detect(
+            binned, background_map(binned.data, binned.valid))
+        y, x = to_original(y, factor), to_original(x, factor)
+        ny, nx = image.data.shape
+        iy = np.clip(np.round(y).astype(int), 0, ny - 1)
+        ix = np.clip(np.round(x).astype(int), 0, nx - 1)
+        keep = image.valid[iy, ix]       # a star may not sit on a masked pixel, as unbinned
+        return iy[keep], ix[keep], response[keep], confidence[keep], y[keep], x[keep]
+
+    def _detect_at_scale(self, image, bkg):
+        """
+        Detections at the model's native scale, and the ``meta`` that says
+        how the FWHM was obtained (``fwhm_source``: given, measured or
+        default) and by which factor the image was block-summed.
+        """
+        if self.fwhm is not None:
+            factor = block_factor(self.fwhm, self.fwhm_range)
+            found = self._detect(image, bkg) if factor == 1 else self._detect_binned(image, factor)
+            return found, {'fwhm': self.fwhm, 'fwhm_source': 'given', 'block_size': factor}
+        passes = {1: self._detect(image, bkg)}
+        estimate = self._measure_fwhm(image, bkg, passes[1])
+        # Stars too broad for the network leave too few bright detections to
+        # measure at the image's own scale: look again on binned images.
+        for factor in (2, 4):
+            if estimate is not None:
+                break
+            passes[factor] = self._detect_binned(image, factor)
+            estimate = self._measure_fwhm(image, bkg, passes[factor], guess=4.0 * factor)
+        if estimate is None:
+            warnings.warn('The FWHM of the stars could not be measured (too few bright, '
+                          'isolated, unsaturated stars); the image is searched at its own '
+                          'scale. Pass fwhm= to UNetLoGFinder to set it.', FWHMWarning)
+            return passes[1], {'fwhm': None, 'fwhm_source': 'default', 'block_size': 1}
+        factor = block_factor(estimate, self.fwhm_range)
+        if factor not in passes:
+            passes[factor] = self._detect_binned(image, factor)
+        return passes[factor], {'fwhm': round(float(estimate), 3), 'fwhm_source': 'measured',
+                                'fwhm_stars': estimate.n_stars, 'block_size': factor}
+
+    @staticmethod
+    def _measure_fwhm(image, bkg, found, guess=None):
+        _, _, _, _, y, x = found
+        ny = image.data.shape[0]
+        return measure_fwhm(image.data, image.valid, bkg.rows(0, ny)[0], bkg.noise_at(y, x),
+                            x, y, guess=guess)
 
     @staticmethod
     def _refine_bright(image, bkg, y, x):
@@ -352,6 +424,7 @@ class UNetLoGFinder(StarFinderBase):
             'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
             'finder': self.__class__.__name__,
             'model': self.model_name,
+            'fwhm': self.fwhm,
             'sigma': self.sigma,
             'threshold': self.threshold,
             'overlap': self.overlap,

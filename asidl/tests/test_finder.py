@@ -339,3 +339,27 @@ def test_bright_star_positions_are_precise(finder):
     s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
                          [t[1] for t in truth], [t[0] for t in truth])
     assert s['tp'] == 3 and s['rms'] < 0.05
+
+
+@pytest.mark.parametrize('fwhm', [0, -2.0, np.nan, np.inf, '3', True])
+def test_bad_fwhm(fwhm):
+    with pytest.raises(ValueError, match='fwhm must be a positive'):
+        UNetLoGFinder(fwhm=fwhm)
+
+
+def test_fwhm_given_and_measured_in_meta(frame, catalog):
+    from asidl.fwhm import FWHMWarning
+
+    assert catalog.meta['fwhm_source'] == 'measured' and catalog.meta['block_size'] == 1
+    assert catalog.meta['fwhm'] == pytest.approx(frame.parameters.fwhm, rel=0.1)
+    given = UNetLoGFinder(fwhm=np.float32(3.5))
+    assert given.fwhm == 3.5 and 'fwhm=3.5' in repr(given)
+    tbl = given(frame.data)
+    assert tbl.meta['fwhm'] == 3.5 and tbl.meta['fwhm_source'] == 'given'
+    assert_array_equal(_positions(tbl), _positions(catalog))    # within the model's range
+    # Three stars are too few to measure: one warning, and the image's own scale.
+    sparse = simulate_frame(FrameParameters(shape=(96, 96), density=2.0, fwhm=3.0), seed=5)
+    with pytest.warns(FWHMWarning, match='could not be measured') as record:
+        tbl = UNetLoGFinder()(sparse.data)
+    assert sum(issubclass(w.category, FWHMWarning) for w in record) == 1
+    assert tbl is None or (tbl.meta['fwhm'] is None and tbl.meta['fwhm_source'] == 'default')

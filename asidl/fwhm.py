@@ -1,0 +1,209 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The FWHM of the stars of an image, measured from a catalog of its sources.
+
+`measure_fwhm` keeps the bright, isolated and unsaturated sources of a
+first detection pass, fits each with a pixel-integrated circular Gaussian
+(`photutils.psf.fit_fwhm`) in a box matched to the width it finds, and
+returns a sigma-clipped median.  Cosmic rays and hot pixels that reach
+the catalog, or hit a star, have sharp edges or fit much sharper than the
+stars, and are rejected: the estimate is the median of the fits around
+their most common width.
+"""
+
+import warnings
+
+import numpy as np
+from astropy.stats import sigma_clip
+from astropy.utils.exceptions import AstropyUserWarning
+from scipy.spatial import cKDTree
+
+__all__ = ['FWHMEstimate', 'FWHMWarning', 'measure_fwhm', 'MIN_FWHM_STARS', 'FWHM_STAR_SNR']
+
+#: Fewest usable stars from which an FWHM is measured ...
+MIN_FWHM_STARS = 5
+
+#: ... and fewest of their fits that must agree with the estimate.
+_MIN_AGREEING = 3
+
+#: Lowest peak signal-to-noise ratio of a star used to measure the FWHM.
+FWHM_STAR_SNR = 20.0
+
+#: At most this many stars (the brightest usable ones) are fitted.
+MAX_FWHM_STARS = 30
+
+#: A source whose faintest 4-connected neighbour holds less than this
+#: fraction of its peak has a sharp edge no PSF of 1 pixel or more makes:
+#: a hot pixel or a cosmic-ray track.
+SHARP_EDGE = 0.02
+
+#: Fits narrower than this (pixels) are hot pixels or cosmic rays.
+MIN_STAR_FWHM = 0.8
+
+#: Widths within this fraction of the most common one count as that one.
+_MODE_WIDTH = 0.15
+
+#: FWHM assumed for the first fit, before the image's is known (pixels).
+_FIRST_GUESS = 4.0
+
+
+class FWHMWarning(AstropyUserWarning):
+    """The FWHM of an image could not be measured."""
+
+
+class FWHMEstimate(float):
+    """
+    A measured FWHM in pixels (a `float`) with how it was measured.
+
+    Attributes
+    ----------
+    n_stars : int
+        Stars whose fits entered the median.
+    scatter : float
+        Sigma-clipped standard deviation of their FWHMs, in pixels.
+    """
+
+    def __new__(cls, value, n_stars, scatter):
+        self = super().__new__(cls, value)
+        self.n_stars = int(n_stars)
+        self.scatter = float(scatter)
+        return self
+
+
+def _fit_box(fwhm):
+    """
+    An odd box reaching about half the FWHM on each side of the centre.
+
+    A Gaussian fitted to the core of a Moffat profile within that radius
+    has its FWHM (within a few per cent for beta of 2 to 5); larger boxes
+    let the wings widen the fit.
+    """
+    return int(2 * max(1, int(np.round(0.5 * fwhm))) + 1)
+
+
+def _saturation_level(data, valid):
+    """The image's largest value if it repeats (a clipped detector), else `None`."""
+    values = data[valid]
+    if values.size == 0:
+        return None
+    top = values.max()
+    return float(top) if np.count_nonzero(values >= top) > 1 else None
+
+
+def _usable(subtracted, data, valid, noise, x, y, radius, isolation, saturation):
+    """Which sources are bright, isolated, unsaturated and unmasked."""
+    ny, nx = data.shape
+    ix = np.round(x).astype(int)
+    iy = np.round(y).astype(int)
+    margin = max(radius, 2)     # the box, and the neighbours of the core's brightest pixel
+    inside = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
+    keep = inside.copy()
+    peak = np.full(x.size, -np.inf)
+    for k in np.flatnonzero(inside):
+        box = np.s_[iy[k] - radius:iy[k] + radius + 1, ix[k] - radius:ix[k] + radius + 1]
+        if not valid[box].all():
+            keep[k] = False
+            continue
+        if saturation is not None and data[box].max() >= saturation:
+            keep[k] = False
+            continue
+        core = subtracted[iy[k] - 1:iy[k] + 2, ix[k] - 1:ix[k] + 2]
+        cy, cx = np.unravel_index(np.argmax(core), core.shape)
+        top = subtracted[iy[k] + cy - 1, ix[k] + cx - 1]
+        cross = subtracted[iy[k] + cy - 1 + np.array([-1, 1, 0, 0]),
+                           ix[k] + cx - 1 + np.array([0, 0, -1, 1])]
+        if cross.min() < SHARP_EDGE * top:
+            keep[k] = False
+            continue
+        peak[k] = top
+    keep &= peak > FWHM_STAR_SNR * noise
+    if x.size > 1:
+        # A neighbour's core or wings inside the box would widen the fit.
+        distance, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
+        keep &= distance[:, 1] > isolation
+    return keep, peak
+
+
+def _fit(subtracted, valid, x, y, fwhm):
+    from photutils.psf import fit_fwhm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')     # fitting and convergence chatter
+        fitted = fit_fwhm(subtracted, xypos=np.column_stack([x, y]), fwhm=fwhm,
+                          fit_shape=_fit_box(fwhm), mask=~valid)
+    return np.asarray(fitted, dtype=float)
+
+
+def _robust_median(values):
+    """
+    The values kept, and their median and standard deviation: sharp fits
+    out, then those around the most common width, sigma-clipped.  The mode
+    rather than the median picks the stars even where artifacts that
+    reached the catalog outnumber them.
+    """
+    values = values[np.isfinite(values) & (values >= MIN_STAR_FWHM)]
+    if values.size == 0:
+        return values, np.nan, np.nan
+    logs = np.log(values)
+    near = np.abs(logs[:, None] - logs[None, :]) < _MODE_WIDTH
+    counts = near.sum(axis=1)
+    mode = np.max(values[counts == counts.max()])
+    values = values[np.abs(np.log(values / mode)) < 2 * _MODE_WIDTH]
+    clipped = sigma_clip(values, sigma=3.0, maxiters=5, masked=True)
+    kept = values[~np.ma.getmaskarray(clipped)]
+    return kept, float(np.median(kept)), float(np.std(kept))
+
+
+def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
+    """
+    The FWHM of the stars of an image, from the positions of its sources.
+
+    Parameters
+    ----------
+    data : 2D `~numpy.ndarray`
+        The image, not background subtracted.
+    valid : 2D bool `~numpy.ndarray`
+        Pixels carrying data.
+    background : 2D `~numpy.ndarray`
+        The background to subtract from ``data``.
+    noise : `~numpy.ndarray`
+        The background noise (standard deviation) at each source.
+    x, y : `~numpy.ndarray`
+        Source positions in pixels (0-based), e.g. a finder's first pass.
+    guess : float or None, optional
+        A first guess of the FWHM in pixels, which sets the box of the
+        first fit (4 pixels if `None`); the second fit's box follows the
+        first's result.
+
+    Returns
+    -------
+    fwhm : `FWHMEstimate` or None
+        The sigma-clipped median FWHM of the usable stars, in pixels, or
+        `None` if there are fewer than `MIN_FWHM_STARS` of them (peak
+        S/N of at least `FWHM_STAR_SNR`, unsaturated, unmasked, without a
+        neighbour nearby) or fewer than three of their fits agree.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    noise = np.broadcast_to(np.asarray(noise, dtype=float), x.shape)
+    if x.size < MIN_FWHM_STARS:
+        return None
+    subtracted = np.where(valid, data - background, 0.0)
+    saturation = _saturation_level(data, valid)
+    fwhm = _FIRST_GUESS if guess is None else float(guess)
+    radius = None
+    for _ in range(3):      # refit until the box matches the width found
+        if _fit_box(fwhm) // 2 == radius:
+            break
+        radius = _fit_box(fwhm) // 2
+        isolation = max(2 * radius + 1, 1.5 * fwhm)
+        keep, peak = _usable(subtracted, data, valid, noise, x, y, radius, isolation,
+                             saturation)
+        if np.count_nonzero(keep) < MIN_FWHM_STARS:
+            return None
+        idx = np.flatnonzero(keep)
+        idx = idx[np.argsort(-peak[idx] / noise[idx], kind='stable')[:MAX_FWHM_STARS]]
+        used, fwhm, scatter = _robust_median(_fit(subtracted, valid, x[idx], y[idx], fwhm))
+        if used.size < _MIN_AGREEING or not np.isfinite(fwhm):
+            return None
+    return FWHMEstimate(fwhm, used.size, scatter)

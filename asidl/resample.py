@@ -1,0 +1,150 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+The scale front end: images whose stars are broader than a model knows
+are block-summed so that the network sees stars at its native scale.
+
+Each registered model records the FWHM range, in pixels, over which it
+finds stars best (``fwhm_range`` in the registry).  For an image whose
+FWHM exceeds that range, `block_factor` picks the smallest integer ``b``
+that brings the FWHM into it, `block_sum` adds each ``b x b`` block of
+pixels into one (a sum of counts keeps Poisson statistics, so a star's
+signal-to-noise ratio is unchanged), the finder detects stars on the
+binned image, and `to_original` maps their positions back:
+a position ``x_bin`` (0-based, pixel centres at integers) in the binned
+image is ``(x_bin + 0.5) * b - 0.5`` in the original one.  Photometry
+then uses the original pixels.
+
+Undersampled stars (FWHM below the range) are left as they are: no
+resampling adds information that the pixels do not hold.
+"""
+
+import numpy as np
+
+from .prepare import PreparedImage
+
+__all__ = ['DEFAULT_FWHM_RANGE', 'BINNED_TOLERANCE', 'block_factor', 'block_sum', 'to_original']
+
+#: FWHM range (pixels) of models that do not record their own: that of the
+#: shipped models, which were trained on FWHMs of 1.5 to 8 pixels and lose
+#: faint stars above about 6 (see ``benchmarks/psf_scale.py``).
+DEFAULT_FWHM_RANGE = (1.5, 6.0)
+
+
+#: Once an image is binned, stars up to this factor broader than the top of
+#: the model's range are left so, rather than binned further (at 12 pixels
+#: the default model scores a Dice of 0.38/0.22 binned 2x2 against 0.39/0.15
+#: binned 3x3 at 10/75 stars per square arcminute; ``benchmarks/psf_scale.py``).
+BINNED_TOLERANCE = 1.1
+
+
+def block_factor(fwhm, fwhm_range=DEFAULT_FWHM_RANGE):
+    """
+    The block size that brings ``fwhm`` within a model's range.
+
+    Parameters
+    ----------
+    fwhm : float or None
+        The image's FWHM in pixels; `None` (unknown) gives 1.
+    fwhm_range : tuple of two float, optional
+        The smallest and largest FWHM the model handles best.
+
+    Returns
+    -------
+    factor : int
+        1 when ``fwhm`` is within or below the range, else the smallest
+        integer ``b >= 2`` with ``fwhm / b`` at most `BINNED_TOLERANCE`
+        times the top of the range: every extra factor costs position
+        accuracy (the network places stars to a fraction of a binned
+        pixel), which matters more than stars slightly beyond the range.
+
+    Examples
+    --------
+    >>> from asidl.resample import block_factor
+    >>> block_factor(4.5), block_factor(8.0), block_factor(12.5), block_factor(15.0)
+    (1, 2, 2, 3)
+    """
+    if fwhm is None or fwhm <= fwhm_range[1]:
+        return 1
+    return max(2, int(np.ceil(fwhm / (BINNED_TOLERANCE * fwhm_range[1]))))
+
+
+def _blocks(array, factor, fill):
+    """``array`` padded with ``fill`` to whole blocks, as ``(gy, gx, factor * factor)``."""
+    ny, nx = array.shape
+    gy, gx = -(-ny // factor), -(-nx // factor)
+    padded = np.full((gy * factor, gx * factor), fill, dtype=array.dtype)
+    padded[:ny, :nx] = array
+    return padded.reshape(gy, factor, gx, factor).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
+
+
+def block_sum(image, factor):
+    """
+    Sum each ``factor x factor`` block of pixels of an image into one.
+
+    Masked and non-finite pixels, and those beyond the image edge in the
+    last partial blocks, are left out of the sums, which are scaled up by
+    the fraction of the block's pixels left out, so that the background
+    level stays the same everywhere.  A block is masked only when all of
+    its pixels are.
+
+    Parameters
+    ----------
+    image : `~asidl.prepare.PreparedImage`
+        The image (from `~asidl.prepare.prepare_image`).
+    factor : int
+        Block size in pixels, at least 1.
+
+    Returns
+    -------
+    binned : `~asidl.prepare.PreparedImage`
+        A new image of shape ``ceil(ny / factor), ceil(nx / factor)``,
+        with the unit of ``image``; its ``wcs`` is `None`, since the
+        finder's positions are mapped back (`to_original`) before any sky
+        coordinate is computed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from asidl.prepare import prepare_image
+    >>> from asidl.resample import block_sum
+    >>> data = np.arange(16.0).reshape(4, 4)
+    >>> block_sum(prepare_image(data), 2).data
+    array([[10., 18.],
+           [42., 50.]], dtype=float32)
+    """
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+        raise ValueError(f'factor must be a positive integer, got {factor!r}')
+    if factor == 1:
+        return PreparedImage(data=image.data.copy(), valid=image.valid.copy(), unit=image.unit)
+    values = _blocks(np.where(image.valid, image.data, 0).astype(np.float64), factor, 0.0)
+    counts = _blocks(image.valid, factor, False).sum(axis=2)
+    valid = counts > 0
+    with np.errstate(invalid='ignore', divide='ignore'):
+        binned = np.where(valid, values.sum(axis=2) * (factor * factor) / counts, 0.0)
+    return PreparedImage(data=binned.astype(np.float32), valid=valid, unit=image.unit)
+
+
+def to_original(position, factor):
+    """
+    Map positions in a block-summed image back to the original pixels.
+
+    Parameters
+    ----------
+    position : float or `~numpy.ndarray`
+        Positions along one axis of the binned image (0-based, pixel
+        centres at integers).
+    factor : int
+        The block size.
+
+    Returns
+    -------
+    position : float or `~numpy.ndarray`
+        ``(position + 0.5) * factor - 0.5``.
+
+    Examples
+    --------
+    >>> from asidl.resample import to_original
+    >>> float(to_original(0.0, 2)), float(to_original(1.25, 3))
+    (0.5, 4.75)
+    """
+    return (np.asarray(position, dtype=float) + 0.5) * factor - 0.5

@@ -1,0 +1,71 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Measuring the FWHM of an image's stars from a source catalog."""
+
+import numpy as np
+import pytest
+
+from asidl.fwhm import FWHMEstimate, measure_fwhm
+from asidl.simulate import meerlicht_like, simulate_frame, sky_electrons
+
+
+def _frame(fwhm, psf='moffat', seed=0):
+    """A 384x384 raw frame with many cosmic rays and hot pixels."""
+    rng = np.random.default_rng(seed)
+    params = meerlicht_like((384, 384), 40.0, rng=rng)
+    params.fwhm, params.psf = fwhm, psf
+    params.n_cosmic_rays, params.n_hot_pixels = 150, 100
+    return simulate_frame(params, rng=rng)
+
+
+def _background(frame):
+    p = frame.parameters
+    return (sky_electrons(p) / p.gain + p.bias).astype(np.float32), \
+        np.sqrt(p.sky + p.read_noise ** 2) / p.gain
+
+
+def _artifact_pixels(frame, n=40):
+    """The brightest pixels farther than 5 pixels from every star: cosmic rays and hot pixels."""
+    t = frame.truth
+    order = np.argsort(frame.data, axis=None)[::-1]
+    ys, xs = np.unravel_index(order[:4000], frame.data.shape)
+    far = np.min(np.hypot(ys[:, None] - t['y'][None, :], xs[:, None] - t['x'][None, :]),
+                 axis=1) > 5
+    return xs[far][:n].astype(float), ys[far][:n].astype(float)
+
+
+@pytest.mark.parametrize('fwhm, psf', [(3.0, 'moffat'), (9.0, 'gaussian')])
+def test_measures_the_fwhm_despite_cosmic_rays(fwhm, psf):
+    """Within 10% with artifacts among the candidates, which fit far sharper than stars."""
+    frame = _frame(fwhm, psf)
+    stars = frame.truth[frame.truth['target'] & (frame.truth['snr'] > 5)]
+    assert np.count_nonzero(stars['snr'] > 20) >= 20
+    ax, ay = _artifact_pixels(frame)
+    assert ax.size >= 20
+    x = np.concatenate([stars['x'], ax])
+    y = np.concatenate([stars['y'], ay])
+    background, noise = _background(frame)
+    valid = np.ones(frame.data.shape, bool)
+    estimate = measure_fwhm(frame.data, valid, background, noise, x, y)
+    assert isinstance(estimate, FWHMEstimate)
+    assert estimate == pytest.approx(fwhm, rel=0.10)
+    assert estimate.n_stars >= 5 and estimate.scatter < 0.2 * fwhm
+    # The artifacts alone give no FWHM, or one far sharper than the stars'.
+    alone = measure_fwhm(frame.data, valid, background, noise, ax, ay)
+    assert alone is None or alone < 0.6 * fwhm
+
+
+def test_too_few_or_saturated_stars_give_none():
+    frame = _frame(3.0)
+    background, noise = _background(frame)
+    valid = np.ones(frame.data.shape, bool)
+    t = frame.truth[frame.truth['target']]
+    bright = t[np.argsort(-t['snr'])]
+    assert measure_fwhm(frame.data, valid, background, noise, bright['x'][:4],
+                        bright['y'][:4]) is None
+    assert measure_fwhm(frame.data, valid, background, noise, [], []) is None
+    # Clip the frame just above the sky: every star is saturated.
+    clipped = np.minimum(frame.data, np.percentile(frame.data, 60))
+    assert measure_fwhm(clipped, valid, background, noise, t['x'], t['y']) is None
+    # Masked stars are not used either.
+    assert measure_fwhm(frame.data, np.zeros_like(valid), background, noise, t['x'],
+                        t['y']) is None
