@@ -310,6 +310,7 @@ def _psf_stamps(params, dy, dx, fwhm, size):
     """
     n = len(dy)
     half = size // 2
+    fwhm = np.asarray(fwhm, dtype=float)
     sub = 3 if np.min(fwhm, initial=np.inf) < 2.5 else 1
     grid = (np.arange(sub) + 0.5) / sub - 0.5
     pix = np.arange(-half, half + 1, dtype=np.float32)

@@ -146,3 +146,10 @@ def test_drawn_parameters_include_processed_noise():
     rng = np.random.default_rng(1)
     plain = [draw_parameters(rng, correlated_noise=False) for _ in range(50)]
     assert all(p.resample == 'none' and not p.grain and p.block == 1 for p in plain)
+
+
+def test_integer_parameters():
+    # Integer FWHM and sky (as a user types them) simulate like floats.
+    a = simulate_frame(FrameParameters(shape=(64, 64), density=30, fwhm=5, sky=400), seed=1)
+    b = simulate_frame(FrameParameters(shape=(64, 64), density=30, fwhm=5.0, sky=400.0), seed=1)
+    assert_allclose(a.data, b.data)
