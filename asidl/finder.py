@@ -24,7 +24,7 @@ from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_po
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, load_model, registry_entries
+from .registry import DEFAULT_MODEL, check_model, load_model, registry_entries
 
 __all__ = ['UNetLoGFinder']
 
@@ -150,22 +150,12 @@ class UNetLoGFinder(StarFinderBase):
         self.tile_margin = int(tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
         self.model, self.model_name, registered_norm = load_model(model)
-        self._check_model(self.model)
+        check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'
         if threshold is None:
             entry = registry_entries().get(model) if isinstance(model, str) else None
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)
-
-    @staticmethod
-    def _check_model(model):
-        shape_in = tuple(model.input_shape)
-        shape_out = tuple(model.output_shape)
-        if len(shape_in) != 4 or shape_in[-1] != 1 or len(shape_out) != 4 \
-                or shape_out[-1] not in (1, 3):
-            raise ValueError('model must map (n, ny, nx, 1) images to (n, ny, nx, 1) '
-                             'probabilities or (n, ny, nx, 3) probabilities and offsets; '
-                             f'got input {shape_in} and output {shape_out}')
 
     def __repr__(self):
         params = ('model_name', 'sigma', 'threshold', 'overlap', 'n_brightest', 'peak_max',
