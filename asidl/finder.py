@@ -37,10 +37,21 @@ PHOT_RADIUS = 2
 BRIGHT_PEAK_SNR = 20.0
 
 
-def _positive_number(value, name):
+def _positive_number(value, name, *, finite=True):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f'{name} must be a positive number, got {value!r}')
+    if finite and not np.isfinite(value):
+        raise ValueError(f'{name} must be a finite positive number, got {value!r}')
     return float(value)
+
+
+def _check_sigma(sigma, tile_size, tile_margin):
+    """The LoG kernel (4 sigma in radius) must fit within half the core of a tile."""
+    largest = (tile_size - 2 * tile_margin) / 8
+    if sigma > largest:
+        raise ValueError(f'sigma must be at most {largest:g} pixels, so that the LoG kernel (4 '
+                         f'sigma in radius) fits within half the core of a tile of tile_size='
+                         f'{tile_size} and tile_margin={tile_margin}; got {sigma!r}')
 
 
 def _positive_int(value, name, allow_none=False):
@@ -137,7 +148,7 @@ class UNetLoGFinder(StarFinderBase):
         self.overlap = float(overlap)
         self.n_brightest = _positive_int(n_brightest, 'n_brightest', allow_none=True)
         if peak_max is not None and not isinstance(peak_max, u.Quantity):
-            peak_max = _positive_number(peak_max, 'peak_max')
+            peak_max = _positive_number(peak_max, 'peak_max', finite=False)
         self.peak_max = peak_max
         if not isinstance(exclude_border, (bool, np.bool_)):
             raise TypeError(f'exclude_border must be True or False, got {exclude_border!r}')
@@ -148,6 +159,7 @@ class UNetLoGFinder(StarFinderBase):
         _check_tiling(tile_size, tile_margin)
         self.tile_size = int(tile_size)
         self.tile_margin = int(tile_margin)
+        _check_sigma(self.sigma, self.tile_size, self.tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
         self.model, self.model_name, registered_norm = load_model(model)
         check_model(self.model, tile_margin=self.tile_margin)

@@ -244,6 +244,26 @@ def test_bad_parameters(kwargs, match):
         UNetLoGFinder(**kwargs)
 
 
+@pytest.mark.parametrize('kwargs, match', [
+    ({'sigma': np.inf}, '^sigma must be a finite positive number'),
+    ({'sigma': np.nan}, '^sigma must be a positive number'),
+    ({'sigma': 1e6}, '^sigma must be at most 120 pixels'),
+    ({'sigma': 5.0, 'tile_size': 64, 'tile_margin': 16}, '^sigma must be at most 4 pixels'),
+    ({'threshold': np.inf}, '^threshold must be a finite positive number'),
+    ({'tile_size': 0}, '^tile_size must be a positive integer multiple of 32'),
+    ({'tile_size': -64}, '^tile_size must be a positive integer multiple of 32'),
+    ({'tile_size': True}, '^tile_size'),
+    ({'tile_size': 64.0}, '^tile_size'),
+    ({'tile_margin': -1}, '^tile_margin must be a non-negative integer'),
+    ({'tile_margin': 2.5}, '^tile_margin must be a non-negative integer'),
+    ({'tile_size': 32, 'tile_margin': 32}, '^tile_margin must leave at least half'),
+])
+def test_unusable_parameters_are_refused_up_front(kwargs, match):
+    """Each named in its own message, before any model is loaded or any data seen."""
+    with pytest.raises(ValueError, match=match):
+        UNetLoGFinder(**kwargs)
+
+
 def test_bad_parameter_types():
     with pytest.raises(TypeError, match='exclude_border'):
         UNetLoGFinder(exclude_border='yes')
