@@ -279,7 +279,7 @@ class UNetLoGFinder(StarFinderBase):
         if self.exclude_border:
             r = MASK_RADIUS
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
-        background = bkg.background_at(iy, ix)
+        background = bkg.background_at(iy, ix) + image.offset     # in the input's terms
         peak, flux = self._photometry(image, bkg, iy, ix)
         confidence = self._window_max(prob, iy, ix)
         if peak_max is not None:

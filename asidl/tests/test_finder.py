@@ -204,6 +204,44 @@ def test_nddata_with_wcs_gives_sky_centroid(finder, frame, catalog):
         assert len(tbl) == len(catalog)
 
 
+@pytest.mark.parametrize('make, min_dice', [
+    (lambda d: np.round(d).astype(np.uint64) + np.uint64(2 ** 40), 0.95),
+    (lambda d: d.astype(np.float64) + 1e9, 0.95),
+    (lambda d: d.astype(np.float64) * 1e36, 0.85),     # finite, beyond float32
+])
+def test_large_offsets_do_not_lose_stars(finder, frame, catalog, make, min_dice):
+    """Data float32 cannot hold to the noise are shifted first (uint64 + 2**40 found nothing)."""
+    data = make(frame.data)
+    tbl = finder(data)
+    assert tbl is not None
+    s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
+                         catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+    assert s['dice'] > min_dice
+    # The background is reported in the data's own terms.
+    level = np.median(data.astype(np.float64))
+    assert abs(np.median(tbl['background']) - level) < 0.01 * abs(level)
+
+
+@pytest.mark.parametrize('unit', ['mag', 'dex', 'deg'])
+def test_flux_columns_never_come_out_in_non_flux_units(finder, frame, unit):
+    for data in (frame.data * u.Unit(unit), NDData(frame.data, unit=unit),
+                 CCDData(frame.data, unit=unit)):
+        with pytest.raises(ValueError, match=f'unit {unit}, which is .*not a flux'):
+            finder(data)
+
+
+def test_unusable_wcs_gives_the_table_without_sky_centroid(finder, frame, catalog):
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    from asidl.tests.helpers import simple_wcs
+
+    wcs = simple_wcs(frame.data.shape)
+    wcs.wcs.cdelt = [0, 0]       # singular: pixel_to_world raises InvalidTransformError
+    with pytest.warns(AstropyUserWarning, match='no sky_centroid'):
+        tbl = finder(CCDData(frame.data, wcs=wcs, unit='adu'))
+    assert 'sky_centroid' not in tbl.colnames and len(tbl) == len(catalog)
+
+
 @pytest.mark.parametrize('bad, exc, match', [
     (np.zeros((3, 4, 5)), ValueError, '2D'),
     (np.zeros(10), ValueError, '2D'),
