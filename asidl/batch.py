@@ -92,9 +92,17 @@ def _finder_cache_info():
 
 
 def _prepare_worker(options):
-    """Build the finder (loading the model) here; raises if the options are invalid."""
-    _cached_finder(options)
-    return True
+    """
+    Build the finder (loading the model) here; returns None, or the
+    exception that invalid options raised.  It never raises, so that a
+    Dask worker does not log a traceback for what the caller reports
+    cleanly.
+    """
+    try:
+        _cached_finder(options)
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _options_for_image(options, unit):
@@ -524,7 +532,9 @@ def _dispatch(client, tasks, todo, read_options, finder_options, sidecars, finis
 
     # Build the finder on one worker first: bad options (or a model the
     # workers cannot load) raise here, instead of failing every image.
-    client.submit(_prepare_worker, finder_options, pure=False).result()
+    error = client.submit(_prepare_worker, finder_options, pure=False).result()
+    if isinstance(error, Exception):
+        raise error
     sources = [tasks[i].source for i in todo]
     arrays = [j for j, s in enumerate(sources) if isinstance(s, NDData)]
     if arrays:

@@ -332,3 +332,14 @@ def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, frames, capsys, 
         assert 'asidl batch: error: refusing to replace' in capsys.readouterr().err
     assert {p: _digest(p) for p in saved} == saved
     assert sorted(p.name for p in out.iterdir()) == ['a.fits', 'a.png']
+
+
+def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
+    bogus = tmp_path / 'bogus.keras'
+    bogus.write_text('not a model')
+    run = asidl('batch', frames / 'a.fits', '-d', tmp_path / 'o', '--model', bogus,
+                '--workers', '1', '--threads', '1')
+    assert run.returncode == 2
+    assert run.stderr == (f'asidl batch: error: {bogus} is not a valid .keras file: a .keras '
+                          'model is a zip archive holding a config.json, and this file is '
+                          'empty, truncated or of another kind\n')
