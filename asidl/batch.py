@@ -130,6 +130,7 @@ def _find_one(source, read_options, finder_options, sidecars):
     t0 = time.perf_counter()
     try:
         image = source if isinstance(source, NDData) else read_image(source, **read_options)
+        _check_not_all_masked(image)
         finder = _cached_finder(_options_for_image(finder_options, image.unit))
         if threading.current_thread() is threading.main_thread():
             with warnings.catch_warnings():
@@ -161,6 +162,13 @@ def _find_one(source, read_options, finder_options, sidecars):
 
 def _reason(exc):
     return f'{exc.__class__.__name__}: {exc}'
+
+
+def _check_not_all_masked(image):
+    """An image whose mask hides every pixel is an error, not an empty catalog."""
+    if image.mask is not None and np.size(image.mask) and np.all(image.mask):
+        raise ValueError('every pixel is masked: the bad-pixel mask is non-zero everywhere (is '
+                         'the mask file or extension really a science frame?)')
 
 
 # --------------------------------------------------------------------------

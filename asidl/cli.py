@@ -18,8 +18,9 @@ The ``asidl`` command line.
 
 Exit status of ``find`` and ``batch``: 0 when every image succeeded (or
 was skipped), 1 when some failed, 2 for invalid arguments (including
-outputs that would replace files asidl did not write), 130 or 143 when
-interrupted by SIGINT or SIGTERM.
+outputs that would replace files asidl did not write, and a ``--mask``
+that masks every pixel), 130 or 143 when interrupted by SIGINT or
+SIGTERM.
 """
 
 import argparse
@@ -268,6 +269,20 @@ def _finder_kwargs(args):
     return {name: getattr(args, name) for name in names}
 
 
+def _check_mask_file(path):
+    """The --mask file must exist, be readable and leave some pixel unmasked."""
+    if path is None:
+        return
+    import numpy as np
+
+    from .io import read_image
+
+    mask = read_image(path, mask_hdu=None)
+    if np.all(np.asarray(mask.data) != 0):
+        raise ValueError(f'--mask {path} masks every pixel (its values are all non-zero); a '
+                         'bad-pixel mask is zero for good pixels: is it a science frame?')
+
+
 def _job_options(args):
     """Options of `asidl.batch._run` shared by find and batch."""
     return {
@@ -313,6 +328,7 @@ def _run_find(args):
     try:
         paths = expand_paths(args.images)
         finder_options = _finder_options(_finder_kwargs(args))
+        _check_mask_file(args.mask)
         if args.output is not None:
             if len(paths) != 1:
                 return _fail('find', f'--output names one catalog, but {len(paths)} images were '
@@ -371,6 +387,7 @@ def _run_batch(args):
     try:
         paths = expand_paths(args.images)
         finder_options = _finder_options(_finder_kwargs(args))
+        _check_mask_file(args.mask)
         tasks = _plan(paths, args.out_dir, args.format, None)
         if args.summary:
             catalog_format(args.summary)

@@ -334,6 +334,21 @@ def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, frames, capsys, 
     assert sorted(p.name for p in out.iterdir()) == ['a.fits', 'a.png']
 
 
+def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
+    science = write_frame(tmp_path / 'science.fits', seed=9, shape=(128, 128), mask_extname=None)
+    assert main(['find', str(frames / 'a.fits'), '--mask', str(science), '-d',
+                 str(tmp_path / 'o')]) == 2
+    err = capsys.readouterr().err
+    assert f'--mask {science} masks every pixel' in err
+    assert not (tmp_path / 'o').exists()
+    # A mask extension of the image itself that masks everything fails that image.
+    everything = write_frame(tmp_path / 'masked.fits', seed=9, shape=(64, 64),
+                             masked_box=(slice(None), slice(None)))
+    assert main(['find', str(everything), '-d', str(tmp_path / 'o')]) == 1
+    assert 'every pixel is masked' in capsys.readouterr().err
+    assert list((tmp_path / 'o').iterdir()) == []
+
+
 def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
     bogus = tmp_path / 'bogus.keras'
     bogus.write_text('not a model')
