@@ -279,8 +279,10 @@ class UNetLoGFinder(StarFinderBase):
         if self.exclude_border:
             r = MASK_RADIUS
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
-        background = bkg.background_at(iy, ix) + image.offset     # in the input's terms
+        # Levels in the input's terms (prepare_image may shift and scale the data).
+        background = bkg.background_at(iy, ix) * image.scale + image.offset
         peak, flux = self._photometry(image, bkg, iy, ix)
+        peak, flux = peak * image.scale, flux * image.scale
         confidence = self._window_max(prob, iy, ix)
         if peak_max is not None:
             keep &= peak <= peak_max

@@ -11,8 +11,9 @@ the unit and the WCS.  The caller's objects are never modified.
 Data that float32 cannot hold to the precision of their noise (a large
 bias in float64 or 64-bit integer data, values beyond float32's range) are
 shifted by a robust offset, computed and subtracted in the input's own
-precision, before the cast; the offset is recorded so that levels can be
-reported in the input's terms.  Units that are not linear in flux
+precision, before the cast, and scaled by a power of two if their spread
+is beyond what float32 holds comfortably; offset and scale are recorded so
+that levels can be reported in the input's terms.  Units that are not linear in flux
 (magnitudes, dex, angles) are refused, and a WCS that cannot convert pixel
 positions is dropped with a warning.
 """
@@ -37,11 +38,16 @@ class PreparedImage:
     valid: np.ndarray         # True where the pixel is finite and not masked
     unit: object = None       # astropy unit or None
     wcs: object = None        # WCS or None
-    offset: float = 0.0       # subtracted from the input before the cast: input = data + offset
+    offset: float = 0.0       # input = data * scale + offset
+    scale: float = 1.0        # a power of two
 
 #: Largest number of pixels whose median gives the offset (a regular sample
 #: of larger images), so that it costs little on any frame.
 _OFFSET_SAMPLE = 1_000_000
+
+#: Data whose typical deviation from the offset is beyond 2**+-_SCALE_LIMIT
+#: are scaled by a power of two (exact) to a typical deviation near 1.
+_SCALE_LIMIT = 64
 
 
 def as_mask(mask, shape, name='mask'):
@@ -127,7 +133,7 @@ def prepare_image(data, mask=None):
     valid &= ~as_mask(mask, array.shape)
     if extra_mask is not None and np.ndim(extra_mask) > 0:
         valid &= ~as_mask(extra_mask, array.shape, name='the mask of data')
-    work, offset = _as_float32(array, valid)
+    work, offset, scale = _as_float32(array, valid)
     overflow = valid & ~np.isfinite(work)
     if overflow.any():
         warnings.warn(f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
@@ -135,7 +141,7 @@ def prepare_image(data, mask=None):
                       'treated as masked', AstropyUserWarning)
         valid &= ~overflow
     return PreparedImage(data=work, valid=valid, unit=unit, wcs=_usable_wcs(wcs, array.shape),
-                         offset=offset)
+                         offset=offset, scale=scale)
 
 
 def _check_unit(unit):
@@ -154,21 +160,22 @@ def _check_unit(unit):
 
 def _as_float32(array, valid):
     """
-    A float32 copy of ``array`` (native byte order) and the offset
-    subtracted from it first; the offset is 0 when the cast is exact.
+    A float32 copy of ``array`` (native byte order), with the offset and
+    scale that give back the input (``array = work * scale + offset``);
+    0 and 1 when the cast is exact.
     """
     with np.errstate(over='ignore'):
         work = array.astype(np.float32)
     if array.dtype.itemsize <= 2 or array.dtype == np.float32:
-        return work, 0.0       # float32 holds these exactly
+        return work, 0.0, 1.0      # float32 holds these exactly
     back = work.astype(np.float64)
     with np.errstate(invalid='ignore', over='ignore'):
         exact = np.array_equal(np.where(valid, back, 0.0), np.where(valid, array, 0))
     if exact or not valid.any():
-        return work, 0.0
+        return work, 0.0, 1.0
     values = array[valid]
-    step = max(1, values.size // _OFFSET_SAMPLE)
-    offset = float(np.median(values[::step].astype(np.float64)))
+    sample = values[::max(1, values.size // _OFFSET_SAMPLE)].astype(np.float64)
+    offset = float(np.median(sample))
     if array.dtype.kind in 'iu':
         # Subtract in integers, exactly, then cast the (small) differences.
         offset = round(offset)
@@ -176,10 +183,14 @@ def _as_float32(array, valid):
             shifted = (array.astype(np.uint64) - np.uint64(offset)).view(np.int64)
         else:
             shifted = array.astype(np.int64) - np.int64(offset)
-        return shifted.astype(np.float32), float(offset)
+        return shifted.astype(np.float32), float(offset), 1.0
+    spread = float(np.median(np.abs(sample - offset)))
+    scale = 1.0
+    if spread > 2.0 ** _SCALE_LIMIT or 0 < spread < 2.0 ** -_SCALE_LIMIT:
+        scale = 2.0 ** int(np.frexp(spread)[1])
     with np.errstate(over='ignore', invalid='ignore'):
-        shifted = array.astype(np.float64) - offset
-        return shifted.astype(np.float32), offset
+        shifted = (array.astype(np.float64) - offset) / scale
+        return shifted.astype(np.float32), offset, scale
 
 
 def _usable_wcs(wcs, shape):

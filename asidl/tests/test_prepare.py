@@ -73,8 +73,12 @@ def test_exact_casts_keep_the_data_as_it_is():
 
 def test_finite_values_beyond_float32_are_not_lost():
     data = np.random.default_rng(1).normal(1e39, 1e37, (20, 20))
+    data[5, 5] = 1e42           # a star far above the rest
     image = prepare_image(data)
     assert image.valid.all() and np.isfinite(image.data).all()
+    assert np.log2(image.scale) % 1 == 0      # a power of two: exact
+    np.testing.assert_allclose(image.data.astype(float) * image.scale + image.offset, data,
+                               rtol=1e-6)
     data[3, 4] = 1e300          # far beyond float32 even after the offset
     with pytest.warns(AstropyUserWarning, match='1 finite pixel'):
         image = prepare_image(data)
