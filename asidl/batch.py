@@ -286,7 +286,7 @@ class BatchResult:
         One row per input, in input order: ``input`` (file name or
         ``NDData[i]``), ``catalog`` (the catalog file, empty for failures
         and without ``out_dir``),
-        ``status`` (``'done'``, ``'skipped'`` because the catalog existed,
+        ``status`` (``'done'``, ``'skipped'`` because an up-to-date catalog existed,
         or ``'failed'``), ``n_sources`` (masked if not known),
         ``seconds`` (reading and finding, on the worker) and ``error``
         (the reason of a failure, else empty).
@@ -615,8 +615,15 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     output_format : {'ecsv', 'fits', 'csv'}, optional
         Catalog format (see `asidl.io.write_catalog`).
     overwrite : bool, optional
-        Redo images whose catalog exists; by default they are skipped,
-        which makes an interrupted run resumable.
+        Redo every image, and replace output files that asidl did not
+        write for it.  By default an image is skipped when its catalog
+        records the same input (path, size and modification time, or a
+        hash of data in memory) and the same options, which makes an
+        interrupted run resumable; an asidl catalog of the same image made
+        otherwise is redone, and any other existing file at an output path
+        (a FITS image, the catalog of another image) raises
+        `FileExistsError`.  CSV catalogs carry no metadata and are always
+        redone.
     names : list of str, optional
         Catalog file names (without suffix), one per image.
     hdu, mask, mask_hdu
@@ -647,6 +654,9 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     TypeError, ValueError
         Invalid options (raised before any image is processed), or two
         images that would write the same catalog.
+    FileExistsError
+        Outputs that would replace files asidl did not write for the same
+        input, without ``overwrite`` (raised before any image is processed).
     FileNotFoundError
         A glob pattern that matches nothing.
 

@@ -227,8 +227,8 @@ def check_model(model, *, tile_margin=None):
     model : `keras.Model`
     tile_margin : int or None, optional
         The finder's tile margin; a model with a fixed input size must
-        leave a core inside it.  `None` uses the default
-        `~asidl.constants.TILE_MARGIN`.
+        leave a core inside it.  `None` uses the finder's default,
+        ``asidl.constants.TILE_MARGIN``.
 
     Raises
     ------
