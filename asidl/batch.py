@@ -9,12 +9,21 @@ and so loads the model, once, and keeps it for every later image.  The
 catalogs come back to the calling process, which writes them atomically
 (temporary name, then rename) as they arrive, so that an
 interrupted run leaves only whole catalogs and a re-run can skip the
-images whose catalog exists.  An image that cannot be processed is
-reported with its reason and does not stop the others.
+images already done.  An image that cannot be processed is reported with
+its reason and does not stop the others.
+
+Outputs never replace a file that asidl did not write for the same input:
+each catalog's meta records its input (path, size and modification time,
+or a hash of data in memory) and a digest of the options, and a re-run
+skips an image only when these match; an existing file that is not an
+asidl catalog (a FITS image, say) or the catalog of another image is
+replaced only with ``overwrite=True``.
 """
 
 import glob
+import hashlib
 import inspect
+import json
 import os
 import sys
 import threading
@@ -83,9 +92,17 @@ def _finder_cache_info():
 
 
 def _prepare_worker(options):
-    """Build the finder (loading the model) here; raises if the options are invalid."""
-    _cached_finder(options)
-    return True
+    """
+    Build the finder (loading the model) here; returns None, or the
+    exception that invalid options raised.  It never raises, so that a
+    Dask worker does not log a traceback for what the caller reports
+    cleanly.
+    """
+    try:
+        _cached_finder(options)
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _options_for_image(options, unit):
@@ -113,6 +130,7 @@ def _find_one(source, read_options, finder_options, sidecars):
     t0 = time.perf_counter()
     try:
         image = source if isinstance(source, NDData) else read_image(source, **read_options)
+        _check_not_all_masked(image)
         finder = _cached_finder(_options_for_image(finder_options, image.unit))
         if threading.current_thread() is threading.main_thread():
             with warnings.catch_warnings():
@@ -146,6 +164,13 @@ def _reason(exc):
     return f'{exc.__class__.__name__}: {exc}'
 
 
+def _check_not_all_masked(image):
+    """An image whose mask hides every pixel is an error, not an empty catalog."""
+    if image.mask is not None and np.size(image.mask) and np.all(image.mask):
+        raise ValueError('every pixel is masked: the bad-pixel mask is non-zero everywhere (is '
+                         'the mask file or extension really a science frame?)')
+
+
 # --------------------------------------------------------------------------
 # The calling process: plan, dispatch, write
 
@@ -159,6 +184,96 @@ class _Task:
     def sidecar(self, suffix):
         return self.catalog.with_suffix(suffix)
 
+    def identity(self):
+        """
+        What a catalog's meta records of its input: the path with size and
+        modification time, or a hash of data in memory.
+        """
+        if isinstance(self.source, NDData):
+            filename = (self.source.meta or {}).get('filename')
+            identity = {'image': str(filename)} if filename else {}
+            identity['image_sha256'] = _data_digest(self.source)
+            return identity
+        try:
+            stat = os.stat(self.source)
+        except OSError:
+            return {'image': self.source}
+        return {'image': self.source, 'image_size': stat.st_size,
+                'image_mtime_ns': stat.st_mtime_ns}
+
+
+def _data_digest(image):
+    digest = hashlib.sha256()
+    for array in (image.data, image.mask):
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            digest.update(f'{array.dtype.str}{array.shape}'.encode())
+            digest.update(array.tobytes())
+    digest.update(str(image.unit).encode())
+    return digest.hexdigest()
+
+
+def _options_digest(read_options, finder_options, sidecars):
+    """A digest of everything that shapes the outputs, recorded in each catalog's meta."""
+    text = json.dumps({'read': read_options, 'finder': finder_options, 'sidecars': sidecars},
+                      sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sidecar_suffixes(sidecars):
+    return [s for s, on in (('.reg', sidecars.get('regions')), ('.png', sidecars.get('overlay')))
+            if on]
+
+
+def _existing_outputs(tasks, *, overwrite, read_options, finder_options, sidecars):
+    """
+    Indices of the tasks whose catalog is up to date, to skip.
+
+    A catalog is up to date when its meta records the same input and the
+    same options digest.  The catalog of the same input made otherwise is
+    redone.  An output path holding a file that asidl did not write (a
+    FITS image, any other file) or the catalog of another input is
+    refused unless ``overwrite``.
+
+    Raises
+    ------
+    FileExistsError
+        Listing the outputs that would replace files of another origin.
+    """
+    from .io import _asidl_table_meta, _written_by_asidl
+
+    digest = _options_digest(read_options, finder_options, sidecars)
+    skip, refused = set(), []
+    for i, task in enumerate(tasks):
+        if task.catalog is None:
+            continue
+        for path in [task.sidecar(s) for s in _sidecar_suffixes(sidecars)]:
+            if path.exists() and not overwrite and not _written_by_asidl(path):
+                refused.append(f'{path} exists and is not a file asidl wrote')
+        if not task.catalog.exists():
+            continue
+        meta = _asidl_table_meta(task.catalog)
+        if meta is None:
+            if not overwrite:
+                refused.append(f'{task.catalog} exists and is not a catalog asidl wrote')
+            continue
+        if overwrite:
+            continue
+        identity = task.identity()
+        recorded = meta.get('image')
+        if recorded not in (None, '') and recorded != identity.get('image'):
+            refused.append(f'{task.catalog} is the catalog of another image, {recorded}')
+            continue
+        if all(meta.get(k) == v for k, v in identity.items()) \
+                and meta.get('options_sha256') == digest:
+            skip.add(i)
+    if refused:
+        more = f' (and {len(refused) - 5} more)' if len(refused) > 5 else ''
+        raise FileExistsError(f'refusing to replace files: {"; ".join(refused[:5])}{more}. '
+                              'Remove them, choose another output, or pass overwrite=True '
+                              '(--overwrite) to replace them.')
+    return skip
+
 
 @dataclass
 class BatchResult:
@@ -171,7 +286,7 @@ class BatchResult:
         One row per input, in input order: ``input`` (file name or
         ``NDData[i]``), ``catalog`` (the catalog file, empty for failures
         and without ``out_dir``),
-        ``status`` (``'done'``, ``'skipped'`` because the catalog existed,
+        ``status`` (``'done'``, ``'skipped'`` because an up-to-date catalog existed,
         or ``'failed'``), ``n_sources`` (masked if not known),
         ``seconds`` (reading and finding, on the worker) and ``error``
         (the reason of a failure, else empty).
@@ -345,10 +460,11 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def _write_outputs(task, outcome):
+def _write_outputs(task, outcome, digest):
     """
     Write the sidecar files, then the catalog, whose existence marks the
     image as done; first remove what an earlier, killed run left half-written.
+    The catalog's meta records the input and the options digest.
     """
     from .io import _remove_stale_temporaries, _write_bytes, write_catalog
 
@@ -358,7 +474,10 @@ def _write_outputs(task, outcome):
         _write_bytes(task.sidecar('.reg'), outcome['regions'].encode(), overwrite=True)
     if 'overlay' in outcome:
         _write_bytes(task.sidecar('.png'), outcome['overlay'], overwrite=True)
-    write_catalog(outcome['table'], task.catalog, overwrite=True)
+    table = outcome['table']
+    table.meta.update(task.identity())
+    table.meta['options_sha256'] = digest
+    write_catalog(table, task.catalog, overwrite=True)
 
 
 def _run(tasks, *, client, read_options, finder_options, sidecars, overwrite, progress,
@@ -369,9 +488,14 @@ def _run(tasks, *, client, read_options, finder_options, sidecars, overwrite, pr
     rows = [None] * n
     catalogs = [None] * n
     todo = []
-    for i, task in enumerate(tasks):
-        if task.catalog is not None and task.catalog.exists() and not overwrite:
+    skip = _existing_outputs(tasks, overwrite=overwrite, read_options=read_options,
+                             finder_options=finder_options, sidecars=sidecars)
+    digest = _options_digest(read_options, finder_options, sidecars)
+    for i in range(n):
+        if i in skip:
             rows[i] = (SKIPPED, None, 0.0, '')
+            if on_done is not None:
+                on_done(tasks[i], *rows[i])
         else:
             todo.append(i)
     n_failed = 0
@@ -381,7 +505,7 @@ def _run(tasks, *, client, read_options, finder_options, sidecars, overwrite, pr
         task = tasks[i]
         if 'error' not in outcome and task.catalog is not None:
             try:
-                _write_outputs(task, outcome)
+                _write_outputs(task, outcome, digest)
             except Exception as exc:
                 outcome = {'error': f'writing {task.catalog} failed: {_reason(exc)}',
                            'seconds': outcome['seconds']}
@@ -416,7 +540,9 @@ def _dispatch(client, tasks, todo, read_options, finder_options, sidecars, finis
 
     # Build the finder on one worker first: bad options (or a model the
     # workers cannot load) raise here, instead of failing every image.
-    client.submit(_prepare_worker, finder_options, pure=False).result()
+    error = client.submit(_prepare_worker, finder_options, pure=False).result()
+    if isinstance(error, Exception):
+        raise error
     sources = [tasks[i].source for i in todo]
     arrays = [j for j, s in enumerate(sources) if isinstance(s, NDData)]
     if arrays:
@@ -456,6 +582,10 @@ def _summary(tasks, rows):
                                       mask=[v is None for v in n_sources])
     table['seconds'] = np.array(seconds, dtype=float)
     table['error'] = np.array(error, dtype=str)
+    from . import __version__
+    from .io import _SUMMARY_META
+
+    table.meta.update({'asidl_version': __version__, 'content': _SUMMARY_META})
     return table
 
 
@@ -485,8 +615,15 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     output_format : {'ecsv', 'fits', 'csv'}, optional
         Catalog format (see `asidl.io.write_catalog`).
     overwrite : bool, optional
-        Redo images whose catalog exists; by default they are skipped,
-        which makes an interrupted run resumable.
+        Redo every image, and replace output files that asidl did not
+        write for it.  By default an image is skipped when its catalog
+        records the same input (path, size and modification time, or a
+        hash of data in memory) and the same options, which makes an
+        interrupted run resumable; an asidl catalog of the same image made
+        otherwise is redone, and any other existing file at an output path
+        (a FITS image, the catalog of another image) raises
+        `FileExistsError`.  CSV catalogs carry no metadata and are always
+        redone.
     names : list of str, optional
         Catalog file names (without suffix), one per image.
     hdu, mask, mask_hdu
@@ -517,6 +654,9 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     TypeError, ValueError
         Invalid options (raised before any image is processed), or two
         images that would write the same catalog.
+    FileExistsError
+        Outputs that would replace files asidl did not write for the same
+        input, without ``overwrite`` (raised before any image is processed).
     FileNotFoundError
         A glob pattern that matches nothing.
 

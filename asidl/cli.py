@@ -17,8 +17,10 @@ The ``asidl`` command line.
     Train a model on simulated frames, with checkpoints and resume.
 
 Exit status of ``find`` and ``batch``: 0 when every image succeeded (or
-was skipped), 1 when some failed, 2 for invalid arguments, 130 or 143
-when interrupted by SIGINT or SIGTERM.
+was skipped), 1 when some failed, 2 for invalid arguments (including
+outputs that would replace files asidl did not write, and a ``--mask``
+that masks every pixel), 130 or 143 when interrupted by SIGINT or
+SIGTERM.
 """
 
 import argparse
@@ -271,6 +273,20 @@ def _finder_kwargs(args):
     return {name: getattr(args, name) for name in names}
 
 
+def _check_mask_file(path):
+    """The --mask file must exist, be readable and leave some pixel unmasked."""
+    if path is None:
+        return
+    import numpy as np
+
+    from .io import read_image
+
+    mask = read_image(path, mask_hdu=None)
+    if np.all(np.asarray(mask.data) != 0):
+        raise ValueError(f'--mask {path} masks every pixel (its values are all non-zero); a '
+                         'bad-pixel mask is zero for good pixels: is it a science frame?')
+
+
 def _job_options(args):
     """Options of `asidl.batch._run` shared by find and batch."""
     return {
@@ -302,12 +318,21 @@ def _interrupted(command, exc, result_note=''):
 
 
 def _run_find(args):
-    from .batch import _check_outputs, _finder_options, _plan, _run, _Task, expand_paths
+    from .batch import (
+        _check_outputs,
+        _existing_outputs,
+        _finder_options,
+        _plan,
+        _run,
+        _Task,
+        expand_paths,
+    )
     from .io import catalog_format
 
     try:
         paths = expand_paths(args.images)
         finder_options = _finder_options(_finder_kwargs(args))
+        _check_mask_file(args.mask)
         if args.output is not None:
             if len(paths) != 1:
                 return _fail('find', f'--output names one catalog, but {len(paths)} images were '
@@ -317,14 +342,21 @@ def _run_find(args):
                            catalog=Path(args.output))]
             _check_outputs(tasks)
         else:
-            os.makedirs(args.out_dir, exist_ok=True)
             tasks = _plan(paths, args.out_dir, args.format, None)
+        _existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
+                          **_job_options(args))
+        if args.output is None:
+            os.makedirs(args.out_dir, exist_ok=True)
     except (TypeError, ValueError, OSError) as exc:
         return _fail('find', exc)
 
     def report(task, status, n_sources, seconds, error):
         if status == 'failed':
             print(f'asidl find: {task.label}: {_short_reason(task, error)}', file=sys.stderr)
+        elif status == 'skipped':
+            if not args.quiet:
+                print(f'{task.label}: {task.catalog} is up to date, skipped (--overwrite redoes '
+                      'it)', flush=True)
         elif not args.quiet:
             extras = ''.join(f' + {task.catalog.with_suffix(s).name}'
                              for s, on in (('.reg', args.regions), ('.png', args.overlay)) if on)
@@ -333,8 +365,9 @@ def _run_find(args):
 
     with _SignalsInterrupt():
         try:
-            result = _run(tasks, client=None, finder_options=finder_options, overwrite=True,
-                          progress=False, on_done=report, **_job_options(args))
+            result = _run(tasks, client=None, finder_options=finder_options,
+                          overwrite=args.overwrite, progress=False, on_done=report,
+                          **_job_options(args))
         except _Interrupted as exc:
             return _interrupted('find', exc)
         except (TypeError, ValueError, OSError) as exc:   # e.g. a model that cannot be loaded
@@ -352,15 +385,23 @@ def _local_cluster(args):
 
 
 def _run_batch(args):
-    from .batch import _finder_options, _plan, _run, expand_paths
-    from .io import catalog_format, write_catalog
+    from .batch import _existing_outputs, _finder_options, _plan, _run, expand_paths
+    from .io import _written_by_asidl, catalog_format, write_catalog
 
     try:
         paths = expand_paths(args.images)
         finder_options = _finder_options(_finder_kwargs(args))
+        _check_mask_file(args.mask)
         tasks = _plan(paths, args.out_dir, args.format, None)
         if args.summary:
             catalog_format(args.summary)
+            if os.path.exists(args.summary) and not args.overwrite \
+                    and not _written_by_asidl(args.summary):
+                raise FileExistsError(f'refusing to replace {args.summary} with the summary: it '
+                                      'is not a file asidl wrote; choose another name or pass '
+                                      '--overwrite')
+        _existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
+                          **_job_options(args))
         os.makedirs(args.out_dir, exist_ok=True)
     except (TypeError, ValueError, OSError) as exc:
         return _fail('batch', exc)
@@ -416,8 +457,12 @@ examples:
 The catalog has the columns of asidl.UNetLoGFinder (id, x_centroid,
 y_centroid, sky_centroid when the header has a celestial WCS, confidence,
 log_response, background, peak, flux, mag), with the unit of BUNIT. Pixel
-positions are 0-based. Catalogs are written atomically; existing ones are
-replaced.
+positions are 0-based. Catalogs are written atomically. A catalog that
+exists is left alone when it records the same image (path, size and time)
+and the same options, and redone when it is an asidl catalog of the same
+image made otherwise; asidl refuses to replace any other file (a FITS
+image, the catalog of another image, ...) unless --overwrite is given.
+A compressed frame.fits.gz gets frame.gz.ecsv, never frame.fits.
 '''
 
 _BATCH_EPILOG = '''\
@@ -429,8 +474,11 @@ examples:
 Quote glob patterns so that asidl expands them, not the shell. Each worker
 loads the model once. A catalog is written under a temporary name and
 renamed when complete, so an interrupted run leaves only whole catalogs;
-run the same command again and images whose catalog exists are skipped
-(--overwrite redoes them). An image that cannot be processed is reported
+run the same command again and images whose catalog records the same
+image (path, size and time) and options are skipped (--overwrite redoes
+them); other asidl catalogs of the same image are redone, and files asidl
+did not write, or catalogs of another image, are never replaced without
+--overwrite. An image that cannot be processed is reported
 with its reason at the end and does not stop the others; the exit status
 is 1 if any failed. With --scheduler, the workers need asidl installed and
 the images (and --mask, --model files) at the same paths.
@@ -454,6 +502,10 @@ def _add_find_parser(sub):
     out.add_argument('-d', '--out-dir', default='.', metavar='DIR',
                      help='directory for catalogs named after the images, frame.fits -> '
                           'frame.ecsv (default: the current directory)')
+    out.add_argument('--overwrite', action='store_true',
+                     help='redo images whose catalog is up to date, and replace output files '
+                          'that asidl did not write (default: skip the first, refuse the '
+                          'second)')
     _add_output_options(out)
     _add_input_options(find)
     _add_finder_options(find)
@@ -475,7 +527,9 @@ def _add_batch_parser(sub):
                      help='directory for the catalogs, frame.fits -> DIR/frame.ecsv '
                           '(created if needed)')
     out.add_argument('--overwrite', action='store_true',
-                     help='redo images whose catalog exists (default: skip them)')
+                     help='redo images whose catalog is up to date, and replace output files '
+                          'that asidl did not write (default: skip the first, refuse the '
+                          'second)')
     out.add_argument('--summary', metavar='FILE',
                      help='also write the per-image summary (status, sources, seconds, error) '
                           'as a table; suffix .ecsv, .fits or .csv')

@@ -26,7 +26,7 @@ from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_po
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, load_model, registry_entries
+from .registry import DEFAULT_MODEL, check_model, load_model, registry_entries
 from .resample import DEFAULT_FWHM_RANGE, block_factor, block_sum, to_original
 
 __all__ = ['UNetLoGFinder']
@@ -40,10 +40,21 @@ PHOT_RADIUS = 2
 BRIGHT_PEAK_SNR = 20.0
 
 
-def _positive_number(value, name):
+def _positive_number(value, name, *, finite=True):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f'{name} must be a positive number, got {value!r}')
+    if finite and not np.isfinite(value):
+        raise ValueError(f'{name} must be a finite positive number, got {value!r}')
     return float(value)
+
+
+def _check_sigma(sigma, tile_size, tile_margin):
+    """The LoG kernel (4 sigma in radius) must fit within half the core of a tile."""
+    largest = (tile_size - 2 * tile_margin) / 8
+    if sigma > largest:
+        raise ValueError(f'sigma must be at most {largest:g} pixels, so that the LoG kernel (4 '
+                         f'sigma in radius) fits within half the core of a tile of tile_size='
+                         f'{tile_size} and tile_margin={tile_margin}; got {sigma!r}')
 
 
 def _positive_int(value, name, allow_none=False):
@@ -151,7 +162,7 @@ class UNetLoGFinder(StarFinderBase):
         self.overlap = float(overlap)
         self.n_brightest = _positive_int(n_brightest, 'n_brightest', allow_none=True)
         if peak_max is not None and not isinstance(peak_max, u.Quantity):
-            peak_max = _positive_number(peak_max, 'peak_max')
+            peak_max = _positive_number(peak_max, 'peak_max', finite=False)
         self.peak_max = peak_max
         if not isinstance(exclude_border, (bool, np.bool_)):
             raise TypeError(f'exclude_border must be True or False, got {exclude_border!r}')
@@ -162,28 +173,19 @@ class UNetLoGFinder(StarFinderBase):
         _check_tiling(tile_size, tile_margin)
         self.tile_size = int(tile_size)
         self.tile_margin = int(tile_margin)
+        _check_sigma(self.sigma, self.tile_size, self.tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
         if fwhm is not None and not (_positive_number(fwhm, 'fwhm') and math.isfinite(fwhm)):
             raise ValueError(f'fwhm must be a positive finite number or None, got {fwhm!r}')
         self.fwhm = None if fwhm is None else float(fwhm)
         self.model, self.model_name, registered_norm = load_model(model)
-        self._check_model(self.model)
+        check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'
         entry = registry_entries().get(model) if isinstance(model, str) else None
         if threshold is None:
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)
         self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
-
-    @staticmethod
-    def _check_model(model):
-        shape_in = tuple(model.input_shape)
-        shape_out = tuple(model.output_shape)
-        if len(shape_in) != 4 or shape_in[-1] != 1 or len(shape_out) != 4 \
-                or shape_out[-1] not in (1, 3):
-            raise ValueError('model must map (n, ny, nx, 1) images to (n, ny, nx, 1) '
-                             'probabilities or (n, ny, nx, 3) probabilities and offsets; '
-                             f'got input {shape_in} and output {shape_out}')
 
     def __repr__(self):
         params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
@@ -292,8 +294,10 @@ class UNetLoGFinder(StarFinderBase):
         if self.exclude_border:
             r = MASK_RADIUS
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
-        background = bkg.background_at(iy, ix)
+        # Levels in the input's terms (prepare_image may shift and scale the data).
+        background = bkg.background_at(iy, ix) * image.scale + image.offset
         peak, flux = self._photometry(image, bkg, iy, ix)
+        peak, flux = peak * image.scale, flux * image.scale
         if peak_max is not None:
             keep &= peak <= peak_max
         idx = np.flatnonzero(keep)

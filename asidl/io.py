@@ -282,21 +282,28 @@ def read_image(path, *, hdu=None, mask=None, mask_hdu='auto'):
 
 def catalog_stem(path):
     """
-    The name of an image file without its FITS and compression suffixes.
+    The name of an image file without its FITS suffix, to name its catalog.
+
+    A compressed image keeps its compression suffix, so that the catalogs
+    of ``frame.fits.fz`` and ``frame.fits`` never share a name, and a FITS
+    catalog of ``frame.fits.gz`` is never named ``frame.fits``.
 
     >>> from asidl.io import catalog_stem
-    >>> catalog_stem('night/frame_0042.fits.fz')
+    >>> catalog_stem('night/frame_0042.fits')
     'frame_0042'
+    >>> catalog_stem('night/frame_0042.fits.fz')
+    'frame_0042.fz'
     """
     name = Path(path).name
+    compression = ''
     for suffix in _COMPRESSION_SUFFIXES:
         if name.lower().endswith(suffix):
-            name = name[:-len(suffix)]
+            name, compression = name[:-len(suffix)], name[-len(suffix):]
             break
     for suffix in _IMAGE_SUFFIXES:
         if name.lower().endswith(suffix):
-            return name[:-len(suffix)]
-    return name
+            return name[:-len(suffix)] + compression
+    return name + compression
 
 
 def catalog_format(path):
@@ -345,7 +352,10 @@ def empty_catalog(finder, image):
     table['x_centroid'] = nothing
     table['y_centroid'] = nothing
     if wcs is not None:
-        table['sky_centroid'] = wcs.pixel_to_world(nothing, nothing)
+        try:
+            table['sky_centroid'] = wcs.pixel_to_world(np.zeros(1), np.zeros(1))[:0]
+        except Exception:     # an unusable WCS: prepare_image has warned
+            pass
     table['confidence'] = nothing
     table['log_response'] = nothing
     for name in ('background', 'peak', 'flux'):
@@ -373,6 +383,85 @@ def _for_csv(table):
         out.add_column(lat, name=names[1], index=index)
         out.add_column(lon, name=names[0], index=index)
     return out
+
+
+#: First line of the DS9 region files that `regions` writes.
+_REGION_HEADER = '# Region file format: DS9'
+
+#: PNG text chunk that marks the overlays asidl writes.
+_PNG_SOFTWARE = 'asidl'
+
+#: Meta of the per-image summary tables of ``asidl batch --summary``.
+_SUMMARY_META = 'asidl batch summary'
+
+
+def _ecsv_meta(path):
+    from astropy.table.meta import get_header_from_yaml
+
+    lines = []
+    with open(path, encoding='utf-8') as fh:
+        for line in fh:
+            if not line.startswith('#'):
+                break
+            lines.append(line[2:].rstrip('\n'))
+    if not lines or not lines[0].startswith('%ECSV'):
+        return None
+    return dict(get_header_from_yaml(lines).get('meta') or {})
+
+
+def _fits_table_meta(path):
+    with fits.open(path, memmap=False) as hdul:
+        if len(hdul) < 2 or hdul[0].header.get('NAXIS', 0) != 0 \
+                or not isinstance(hdul[1], fits.BinTableHDU):
+            return None       # an image, or not a table of ours
+        return {key.lower(): value for key, value in hdul[1].header.items()}
+
+
+def _csv_columns(path):
+    with open(path, encoding='utf-8') as fh:
+        return fh.readline().strip().split(',')
+
+
+def _asidl_table_meta(path):
+    """
+    The meta (keys in lower case) of a table that asidl wrote at ``path``:
+    a catalog or a batch summary, in ECSV, FITS or CSV (whose meta is
+    empty); None if the file is anything else, or cannot be read.
+    """
+    try:
+        fmt = catalog_format(path)
+        if fmt == 'ascii.csv':
+            columns = _csv_columns(path)
+            ours = columns[:3] in (['id', 'x_centroid', 'y_centroid'],
+                                   ['input', 'catalog', 'status'])
+            return {} if ours else None
+        meta = _ecsv_meta(path) if fmt == 'ascii.ecsv' else _fits_table_meta(path)
+    except Exception:
+        return None
+    if not meta:
+        return None
+    meta = {str(key).lower(): value for key, value in meta.items()}
+    if meta.get('finder') == 'UNetLoGFinder' or meta.get('content') == _SUMMARY_META:
+        return meta
+    return None
+
+
+def _written_by_asidl(path):
+    """Whether the existing file ``path`` is a table, region file or overlay asidl wrote."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == '.reg':
+            with open(path, encoding='utf-8', errors='replace') as fh:
+                return fh.readline().startswith(_REGION_HEADER)
+        if suffix == '.png':
+            with open(path, 'rb') as fh:
+                head = fh.read(4096)
+            return head.startswith(b'\x89PNG') and \
+                b'Software\x00' + _PNG_SOFTWARE.encode() in head
+    except OSError:
+        return False
+    return _asidl_table_meta(path) is not None
 
 
 def _temporary_path(path):
@@ -594,7 +683,8 @@ def _overlay_png(data, catalog, *, title=None, radius=4.0):
     n = 0 if catalog is None else len(catalog)
     ax.set_title(f'{title + ": " if title else ""}{n} sources')
     buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=110, bbox_inches='tight')
+    fig.savefig(buffer, format='png', dpi=110, bbox_inches='tight',
+                metadata={'Software': _PNG_SOFTWARE})
     return buffer.getvalue()
 
 

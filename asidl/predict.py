@@ -49,12 +49,16 @@ def tile_shape(shape, tile_size=TILE_SIZE, margin=TILE_MARGIN):
 
 
 def _check_tiling(tile_size, margin):
-    if not isinstance(tile_size, (int, np.integer)) or tile_size % DEPTH_MULTIPLE:
-        raise ValueError(f'tile_size must be a multiple of {DEPTH_MULTIPLE}, got {tile_size!r}')
-    if (not isinstance(margin, (int, np.integer)) or margin < 0
-            or 4 * margin > tile_size):
-        raise ValueError(f'tile_margin must be a non-negative integer leaving at least half '
-                         f'of a tile of {tile_size} as its core, got {margin!r}')
+    """Check the tiling parameters, each named in its own message."""
+    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) \
+            or tile_size < DEPTH_MULTIPLE or tile_size % DEPTH_MULTIPLE:
+        raise ValueError(f'tile_size must be a positive integer multiple of {DEPTH_MULTIPLE}, '
+                         f'got {tile_size!r}')
+    if isinstance(margin, bool) or not isinstance(margin, (int, np.integer)) or margin < 0:
+        raise ValueError(f'tile_margin must be a non-negative integer, got {margin!r}')
+    if 4 * margin > tile_size:
+        raise ValueError(f'tile_margin must leave at least half of each tile as its core '
+                         f'(4 * tile_margin <= tile_size = {tile_size}), got {margin!r}')
 
 
 def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=None):

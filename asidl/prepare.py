@@ -7,13 +7,25 @@ order, `~astropy.units.Quantity`, `numpy.ma.MaskedArray`,
 `~astropy.nddata.NDData` or `~astropy.nddata.CCDData`, plus an optional
 mask) into a private float32 copy, a boolean map of the usable pixels,
 the unit and the WCS.  The caller's objects are never modified.
+
+Data that float32 cannot hold to the precision of their noise (a large
+bias in float64 or 64-bit integer data, values beyond float32's range) are
+shifted by a robust offset, computed and subtracted in the input's own
+precision, before the cast, and scaled by a power of two if their spread
+is beyond what float32 holds comfortably; offset and scale are recorded so
+that levels can be reported in the input's terms.  Units that are not linear in flux
+(magnitudes, dex, angles) are refused, and a WCS that cannot convert pixel
+positions is dropped with a warning.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 from astropy.nddata import NDData
+from astropy.units.function.mixin import FunctionMixin
+from astropy.utils.exceptions import AstropyUserWarning
 
 __all__ = ['PreparedImage', 'prepare_image', 'as_mask']
 
@@ -26,6 +38,16 @@ class PreparedImage:
     valid: np.ndarray         # True where the pixel is finite and not masked
     unit: object = None       # astropy unit or None
     wcs: object = None        # WCS or None
+    offset: float = 0.0       # input = data * scale + offset
+    scale: float = 1.0        # a power of two
+
+#: Largest number of pixels whose median gives the offset (a regular sample
+#: of larger images), so that it costs little on any frame.
+_OFFSET_SAMPLE = 1_000_000
+
+#: Data whose typical deviation from the offset is beyond 2**+-_SCALE_LIMIT
+#: are scaled by a power of two (exact) to a typical deviation near 1.
+_SCALE_LIMIT = 64
 
 
 def as_mask(mask, shape, name='mask'):
@@ -66,7 +88,15 @@ def prepare_image(data, mask=None):
     TypeError
         Non-numeric data or mask.
     ValueError
-        Data not 2D, empty, or a mask of another shape.
+        Data not 2D, empty, a mask of another shape, or a unit that is not
+        linear in flux (magnitudes, dex, angles).
+
+    Warns
+    -----
+    `~astropy.utils.exceptions.AstropyUserWarning`
+        A WCS that cannot convert pixel positions (it is dropped), or
+        finite pixels beyond float32's range even after the offset (they
+        are masked).
     """
     unit = None
     wcs = None
@@ -98,9 +128,80 @@ def prepare_image(data, mask=None):
                          f'with shape {array.shape}')
     if array.size == 0:
         raise ValueError(f'data is empty (shape {array.shape})')
-    work = array.astype(np.float32)    # always a copy, native byte order
-    valid = np.isfinite(work)
-    valid &= ~as_mask(mask, work.shape)
+    _check_unit(unit)
+    valid = np.isfinite(array) if array.dtype.kind == 'f' else np.ones(array.shape, bool)
+    valid &= ~as_mask(mask, array.shape)
     if extra_mask is not None and np.ndim(extra_mask) > 0:
-        valid &= ~as_mask(extra_mask, work.shape, name='the mask of data')
-    return PreparedImage(data=work, valid=valid, unit=unit, wcs=wcs)
+        valid &= ~as_mask(extra_mask, array.shape, name='the mask of data')
+    work, offset, scale = _as_float32(array, valid)
+    overflow = valid & ~np.isfinite(work)
+    if overflow.any():
+        warnings.warn(f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
+                      f'float32 even after subtracting the median level {offset:.6g}; they are '
+                      'treated as masked', AstropyUserWarning)
+        valid &= ~overflow
+    return PreparedImage(data=work, valid=valid, unit=unit, wcs=_usable_wcs(wcs, array.shape),
+                         offset=offset, scale=scale)
+
+
+def _check_unit(unit):
+    """Refuse units in which pixel values cannot be summed as flux."""
+    if unit is None:
+        return
+    unit = u.Unit(unit)
+    logarithmic = isinstance(unit, (u.FunctionUnitBase, FunctionMixin)) or any(
+        isinstance(base, FunctionMixin) for base in getattr(unit, 'bases', []))
+    if logarithmic or unit.physical_type in ('angle', 'solid angle'):
+        kind = 'logarithmic' if logarithmic else str(unit.physical_type)
+        raise ValueError(f'data has the unit {unit}, which is {kind}, not a flux: the finder '
+                         "sums pixel values into 'peak' and 'flux', so it needs data linear in "
+                         'flux (counts, electrons, ADU, Jy, ...)')
+
+
+def _as_float32(array, valid):
+    """
+    A float32 copy of ``array`` (native byte order), with the offset and
+    scale that give back the input (``array = work * scale + offset``);
+    0 and 1 when the cast is exact.
+    """
+    with np.errstate(over='ignore'):
+        work = array.astype(np.float32)
+    if array.dtype.itemsize <= 2 or array.dtype == np.float32:
+        return work, 0.0, 1.0      # float32 holds these exactly
+    back = work.astype(np.float64)
+    with np.errstate(invalid='ignore', over='ignore'):
+        exact = np.array_equal(np.where(valid, back, 0.0), np.where(valid, array, 0))
+    if exact or not valid.any():
+        return work, 0.0, 1.0
+    values = array[valid]
+    sample = values[::max(1, values.size // _OFFSET_SAMPLE)].astype(np.float64)
+    offset = float(np.median(sample))
+    if array.dtype.kind in 'iu':
+        # Subtract in integers, exactly, then cast the (small) differences.
+        offset = round(offset)
+        if array.dtype.kind == 'u' and array.dtype.itemsize == 8:
+            shifted = (array.astype(np.uint64) - np.uint64(offset)).view(np.int64)
+        else:
+            shifted = array.astype(np.int64) - np.int64(offset)
+        return shifted.astype(np.float32), float(offset), 1.0
+    spread = float(np.median(np.abs(sample - offset)))
+    scale = 1.0
+    if spread > 2.0 ** _SCALE_LIMIT or 0 < spread < 2.0 ** -_SCALE_LIMIT:
+        scale = 2.0 ** int(np.frexp(spread)[1])
+    with np.errstate(over='ignore', invalid='ignore'):
+        shifted = (array.astype(np.float64) - offset) / scale
+        return shifted.astype(np.float32), offset, scale
+
+
+def _usable_wcs(wcs, shape):
+    """``wcs`` if it converts a pixel position to the sky, else None with a warning."""
+    if wcs is None:
+        return None
+    try:
+        wcs.pixel_to_world((shape[1] - 1) / 2, (shape[0] - 1) / 2)
+    except Exception as exc:
+        warnings.warn('the WCS of data cannot convert pixel positions to sky positions '
+                      f'({exc.__class__.__name__}: {exc}); the catalog will have no '
+                      'sky_centroid', AstropyUserWarning)
+        return None
+    return wcs

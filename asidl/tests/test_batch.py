@@ -277,3 +277,52 @@ def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_pa
         table = QTable.read(out / f'{path.stem}.ecsv')
         assert table.meta['image'] == str(path)
         assert_same_catalog(table, finder(read_image(path)))
+
+
+# --------------------------------------------------------------------------
+# Resume trusts only what a catalog records
+
+
+def test_resume_redoes_an_image_that_changed_or_other_options(tmp_path):
+    path = write_frame(tmp_path / 'x.fits', seed=3, shape=(64, 64))
+    out = tmp_path / 'cats'
+    assert find_stars_in_files(path, out_dir=out).counts()['done'] == 1
+    meta = QTable.read(out / 'x.ecsv').meta
+    assert (meta['image'], meta['image_size']) == (str(path), path.stat().st_size)
+    assert len(meta['options_sha256']) == 64
+    assert find_stars_in_files(path, out_dir=out).counts()['skipped'] == 1
+    assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['done'] == 1
+    assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['skipped'] == 1
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10 ** 9))
+    assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['done'] == 1
+
+
+def test_resume_of_images_in_memory_compares_their_data(tmp_path):
+    data = write_and_read(tmp_path)
+    out = tmp_path / 'cats'
+    assert find_stars_in_files([NDData(data)], out_dir=out).counts()['done'] == 1
+    assert 'image' not in QTable.read(out / 'image_0000.ecsv').meta
+    assert find_stars_in_files([NDData(data)], out_dir=out).counts()['skipped'] == 1
+    assert find_stars_in_files([NDData(data + 1.0)], out_dir=out).counts()['done'] == 1
+
+
+def write_and_read(tmp_path):
+    return read_image(write_frame(tmp_path / 'mem.fits', seed=4, shape=(64, 64))).data
+
+
+def test_outputs_never_replace_files_asidl_did_not_write(tmp_path):
+    path = write_frame(tmp_path / 'x.fits', seed=3, shape=(64, 64))
+    out = tmp_path / 'cats'
+    out.mkdir()
+    image = write_frame(out / 'x.fits', seed=5, shape=(64, 64))
+    (out / 'x.reg').write_text('circle(1, 2, 3)\n')
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for kwargs in ({'output_format': 'fits'}, {'regions': 'image'}):
+        with pytest.raises(FileExistsError, match='is not .*asidl wrote.*overwrite=True'):
+            find_stars_in_files(path, out_dir=out, **kwargs)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # CSV catalogs carry no meta: a re-run redoes them rather than trusting them.
+    assert find_stars_in_files(path, out_dir=out, output_format='csv').counts()['done'] == 1
+    assert find_stars_in_files(path, out_dir=out, output_format='csv').counts()['done'] == 1
+    result = find_stars_in_files(path, out_dir=out, output_format='fits', overwrite=True)
+    assert result.ok and image.read_bytes() != before['x.fits']

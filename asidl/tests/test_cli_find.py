@@ -227,3 +227,135 @@ def test_batch_terminated_mid_run_then_resumed(tmp_path, finder, scheduler):
     assert sorted(p.name for p in out.iterdir()) == sorted(f'{p.stem}.ecsv' for p in paths)
     for path in paths:
         assert_same_catalog(QTable.read(out / f'{path.stem}.ecsv'), references[path.stem])
+
+
+# --------------------------------------------------------------------------
+# Never destroy a user's file
+
+
+def _digest(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_find_never_replaces_an_image_or_another_file_without_overwrite(tmp_path, frames,
+                                                                         capsys):
+    other = write_frame(tmp_path / 'other_image.fits', seed=5, shape=(96, 96))
+    notes = tmp_path / 'notes.ecsv'
+    notes.write_text('my notes, not a catalog\n')
+    for target in (other, notes):
+        before = _digest(target)
+        assert main(['find', str(frames / 'a.fits'), '-o', str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith('asidl find: error: refusing to replace files: ')
+        assert f'{target} exists and is not a catalog asidl wrote' in err
+        assert '--overwrite' in err and _digest(target) == before
+    # Forced explicitly, it is replaced.
+    assert main(['find', str(frames / 'a.fits'), '-o', str(other), '--overwrite']) == 0
+    assert QTable.read(other).meta['FINDER'] == 'UNetLoGFinder'      # FITS: upper case
+
+
+def test_find_skips_an_up_to_date_catalog_and_redoes_a_stale_one(tmp_path, frames, capsys):
+    catalog = tmp_path / 'a.ecsv'
+    assert main(['find', str(frames / 'a.fits'), '-o', str(catalog)]) == 0
+    meta = QTable.read(catalog).meta
+    assert meta['image'] == str(frames / 'a.fits') and meta['image_size'] > 0
+    first = catalog.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(['find', str(frames / 'a.fits'), '-o', str(catalog)]) == 0
+    assert 'up to date, skipped' in capsys.readouterr().out
+    assert catalog.stat().st_mtime_ns == first
+    # Other options: the same image's catalog is redone.
+    assert main(['find', str(frames / 'a.fits'), '-o', str(catalog), '--threshold', '0.4']) == 0
+    assert QTable.read(catalog).meta['threshold'] == 0.4
+    # Another image with the same catalog name is a collision, not a replacement.
+    assert main(['find', str(frames / 'b.fits'), '-o', str(catalog)]) == 2
+    assert 'is the catalog of another image' in capsys.readouterr().err
+    assert QTable.read(catalog).meta['image'] == str(frames / 'a.fits')
+
+
+def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(tmp_path,
+                                                                               scheduler):
+    import gzip
+
+    directory = tmp_path / 'dir'
+    directory.mkdir()
+    image = write_frame(directory / 'frame.fits', seed=7, shape=(96, 96))
+    (directory / 'frame.fits.gz').write_bytes(gzip.compress(image.read_bytes()))
+    before = _digest(image)
+    assert main(['find', str(directory / 'frame.fits.gz'), '-f', 'fits', '-d',
+                 str(directory)]) == 0
+    assert _digest(image) == before
+    assert QTable.read(directory / 'frame.gz.fits').meta['IMAGE'] == \
+        str(directory / 'frame.fits.gz')
+    (directory / 'frame.gz.fits').unlink()
+    run = asidl('batch', directory / '*.gz', '-d', directory, '-f', 'fits', '--scheduler',
+                scheduler)
+    assert run.returncode == 0, run.stderr
+    assert '1 done' in run.stdout and (directory / 'frame.gz.fits').exists()
+    run = asidl('batch', directory / '*.gz', '-d', directory, '-f', 'fits', '--scheduler',
+                scheduler, '--overwrite')
+    assert run.returncode == 0, run.stderr
+    assert _digest(image) == before
+
+
+def test_batch_resume_checks_what_each_catalog_records(tmp_path, scheduler):
+    """a/x.fits then b/x.fits into one directory: b is not 'skipped' with a's catalog."""
+    for name, seed in (('a', 1), ('b', 2)):
+        (tmp_path / name).mkdir()
+        write_frame(tmp_path / name / 'x.fits', seed=seed, shape=(96, 96))
+    out = tmp_path / 'o'
+    run = asidl('batch', tmp_path / 'a' / 'x.fits', '-d', out, '--scheduler', scheduler)
+    assert run.returncode == 0 and '1 done' in run.stdout, run.stderr
+    run = asidl('batch', tmp_path / 'b' / 'x.fits', '-d', out, '--scheduler', scheduler)
+    assert run.returncode == 2
+    assert f'{out / "x.ecsv"} is the catalog of another image, {tmp_path / "a" / "x.fits"}' \
+        in run.stderr
+    assert QTable.read(out / 'x.ecsv').meta['image'] == str(tmp_path / 'a' / 'x.fits')
+    run = asidl('batch', tmp_path / 'b' / 'x.fits', '-d', out, '--scheduler', scheduler,
+                '--overwrite')
+    assert run.returncode == 0 and '1 done' in run.stdout, run.stderr
+    assert QTable.read(out / 'x.ecsv').meta['image'] == str(tmp_path / 'b' / 'x.fits')
+
+
+def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, frames, capsys, scheduler):
+    out = tmp_path / 'o'
+    out.mkdir()
+    image = write_frame(out / 'a.fits', seed=3, shape=(64, 64))
+    picture = out / 'a.png'
+    picture.write_bytes(b'\x89PNG holiday picture')
+    summary = write_frame(tmp_path / 'summary.fits', seed=4, shape=(64, 64))
+    saved = {p: _digest(p) for p in (image, picture, summary)}
+    for extra in (['-f', 'fits'], ['--overlay'], ['--summary', str(summary)]):
+        assert main(['batch', str(frames / 'a.fits'), '-d', str(out), '--scheduler', scheduler,
+                     *extra]) == 2
+        assert 'asidl batch: error: refusing to replace' in capsys.readouterr().err
+    assert {p: _digest(p) for p in saved} == saved
+    assert sorted(p.name for p in out.iterdir()) == ['a.fits', 'a.png']
+
+
+def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
+    science = write_frame(tmp_path / 'science.fits', seed=9, shape=(128, 128), mask_extname=None)
+    assert main(['find', str(frames / 'a.fits'), '--mask', str(science), '-d',
+                 str(tmp_path / 'o')]) == 2
+    err = capsys.readouterr().err
+    assert f'--mask {science} masks every pixel' in err
+    assert not (tmp_path / 'o').exists()
+    # A mask extension of the image itself that masks everything fails that image.
+    everything = write_frame(tmp_path / 'masked.fits', seed=9, shape=(64, 64),
+                             masked_box=(slice(None), slice(None)))
+    assert main(['find', str(everything), '-d', str(tmp_path / 'o')]) == 1
+    assert 'every pixel is masked' in capsys.readouterr().err
+    assert list((tmp_path / 'o').iterdir()) == []
+
+
+def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
+    bogus = tmp_path / 'bogus.keras'
+    bogus.write_text('not a model')
+    run = asidl('batch', frames / 'a.fits', '-d', tmp_path / 'o', '--model', bogus,
+                '--workers', '1', '--threads', '1')
+    assert run.returncode == 2
+    assert run.stderr == (f'asidl batch: error: {bogus} is not a valid .keras file: a .keras '
+                          'model is a zip archive holding a config.json, and this file is '
+                          'empty, truncated or of another kind\n')

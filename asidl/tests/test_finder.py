@@ -204,6 +204,46 @@ def test_nddata_with_wcs_gives_sky_centroid(finder, frame, catalog):
         assert len(tbl) == len(catalog)
 
 
+@pytest.mark.parametrize('make, factor', [
+    (lambda d: np.round(d).astype(np.uint64) + np.uint64(2 ** 40), 1.0),
+    (lambda d: d.astype(np.float64) + 1e9, 1.0),
+    (lambda d: d.astype(np.float64) * 1e36, 1e36),     # finite, beyond float32
+    (lambda d: d.astype(np.float64) * 1e-60, 1e-60),   # finite, below float32
+])
+def test_large_offsets_do_not_lose_stars(finder, frame, catalog, make, factor):
+    """Data float32 cannot hold to the noise are shifted first (uint64 + 2**40 found nothing)."""
+    data = make(frame.data)
+    tbl = finder(data)
+    assert tbl is not None
+    s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
+                         catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+    assert s['dice'] > 0.95
+    # Levels are reported in the data's own terms.
+    level = np.median(data.astype(np.float64))
+    assert abs(np.median(tbl['background']) - level) < 0.01 * abs(level)
+    assert_allclose(np.median(tbl['flux']), factor * np.median(catalog['flux']), rtol=0.2)
+
+
+@pytest.mark.parametrize('unit', ['mag', 'dex', 'deg'])
+def test_flux_columns_never_come_out_in_non_flux_units(finder, frame, unit):
+    for data in (frame.data * u.Unit(unit), NDData(frame.data, unit=unit),
+                 CCDData(frame.data, unit=unit)):
+        with pytest.raises(ValueError, match=f'unit {unit}, which is .*not a flux'):
+            finder(data)
+
+
+def test_unusable_wcs_gives_the_table_without_sky_centroid(finder, frame, catalog):
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    from asidl.tests.helpers import simple_wcs
+
+    wcs = simple_wcs(frame.data.shape)
+    wcs.wcs.cdelt = [0, 0]       # singular: pixel_to_world raises InvalidTransformError
+    with pytest.warns(AstropyUserWarning, match='no sky_centroid'):
+        tbl = finder(CCDData(frame.data, wcs=wcs, unit='adu'))
+    assert 'sky_centroid' not in tbl.colnames and len(tbl) == len(catalog)
+
+
 @pytest.mark.parametrize('bad, exc, match', [
     (np.zeros((3, 4, 5)), ValueError, '2D'),
     (np.zeros(10), ValueError, '2D'),
@@ -240,6 +280,26 @@ def test_bad_mask(finder):
     ({'model': 'missing/file.keras'}, 'does not exist'),
 ])
 def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        UNetLoGFinder(**kwargs)
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    ({'sigma': np.inf}, '^sigma must be a finite positive number'),
+    ({'sigma': np.nan}, '^sigma must be a positive number'),
+    ({'sigma': 1e6}, '^sigma must be at most 120 pixels'),
+    ({'sigma': 5.0, 'tile_size': 64, 'tile_margin': 16}, '^sigma must be at most 4 pixels'),
+    ({'threshold': np.inf}, '^threshold must be a finite positive number'),
+    ({'tile_size': 0}, '^tile_size must be a positive integer multiple of 32'),
+    ({'tile_size': -64}, '^tile_size must be a positive integer multiple of 32'),
+    ({'tile_size': True}, '^tile_size'),
+    ({'tile_size': 64.0}, '^tile_size'),
+    ({'tile_margin': -1}, '^tile_margin must be a non-negative integer'),
+    ({'tile_margin': 2.5}, '^tile_margin must be a non-negative integer'),
+    ({'tile_size': 32, 'tile_margin': 32}, '^tile_margin must leave at least half'),
+])
+def test_unusable_parameters_are_refused_up_front(kwargs, match):
+    """Each named in its own message, before any model is loaded or any data seen."""
     with pytest.raises(ValueError, match=match):
         UNetLoGFinder(**kwargs)
 

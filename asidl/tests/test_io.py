@@ -178,8 +178,10 @@ def test_read_image_does_what_the_finder_needs(tmp_path, finder, image_file, sky
 def test_catalog_stem():
     assert catalog_stem('a/b/frame.fits') == 'frame'
     assert catalog_stem('frame.FIT') == 'frame'
-    assert catalog_stem('frame.fits.fz') == 'frame'
-    assert catalog_stem('frame.fts.gz') == 'frame'
+    # Compressed images keep the compression: never the name of the uncompressed image.
+    assert catalog_stem('frame.fits.fz') == 'frame.fz'
+    assert catalog_stem('frame.fts.gz') == 'frame.gz'
+    assert catalog_stem('frame.fits.GZ') == 'frame.GZ'
     assert catalog_stem('frame.v2.fits') == 'frame.v2'
     assert catalog_stem('image') == 'image'
 
@@ -301,3 +303,31 @@ def test_overlay_png(tmp_path, image, sky_catalog):
     write_overlay(np.zeros((20, 20)), None, tmp_path / 'empty.png')
     assert (tmp_path / 'empty.png').stat().st_size > 1000
 
+
+
+def test_files_asidl_wrote_are_told_from_others(tmp_path, image_file, image, sky_catalog):
+    from asidl.io import _written_by_asidl
+
+    ours = [write_catalog(sky_catalog, tmp_path / f'c{s}', overwrite=False)
+            for s in ('.ecsv', '.fits', '.csv')]
+    ours.append(write_regions(sky_catalog, tmp_path / 'c.reg'))
+    ours.append(write_overlay(image, sky_catalog, tmp_path / 'c.png'))
+    for path in ours:
+        assert _written_by_asidl(path), path
+    others = {'image.fits': image_file.read_bytes(), 'notes.ecsv': b'# notes\n',
+              'table.csv': b'a,b\n1,2\n', 'photo.png': b'\x89PNG\r\n\x1a\n' + b'\0' * 64,
+              'ds9.reg': b'circle(1, 2, 3)\n', 'binary.ecsv': b'\xff\xfe\0\0',
+              'empty.fits': b''}
+    for name, content in others.items():
+        (tmp_path / name).write_bytes(content)
+        assert not _written_by_asidl(tmp_path / name), name
+    write_table_only(tmp_path / 'foreign_table.fits')
+    assert not _written_by_asidl(tmp_path / 'foreign_table.fits')
+
+
+def test_empty_catalog_of_an_image_with_an_unusable_wcs(finder, image):
+    wcs = image.wcs.deepcopy()
+    wcs.wcs.cdelt = [0, 0]
+    table = empty_catalog(finder, NDData(image.data, wcs=wcs, unit=image.unit))
+    assert len(table) == 0 and 'sky_centroid' not in table.colnames
+    assert 'sky_centroid' in empty_catalog(finder, image).colnames

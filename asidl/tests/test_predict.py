@@ -38,9 +38,10 @@ def test_single_channel_model_has_no_offsets():
     assert offsets is None and prob.shape == (20, 20)
 
 
-@pytest.mark.parametrize('tile, margin', [(50, 4), (32, 16), (32, -1)])
+@pytest.mark.parametrize('tile, margin', [(50, 4), (32, 16), (32, -1), (0, 32), (0, 0)])
 def test_bad_tiling(echo_model, tile, margin):
-    with pytest.raises(ValueError, match='tile'):
+    """Each parameter is named in its own message (tile_size=0 is not about tile_margin)."""
+    with pytest.raises(ValueError, match='^tile_size' if tile in (0, 50) else '^tile_margin'):
         predict_maps(np.zeros((20, 20), np.float32), echo_model, tile_size=tile, margin=margin)
 
 

@@ -1,8 +1,12 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Model registry: bundled model offline, downloads, hashes, errors."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from astropy.utils.exceptions import AstropyUserWarning
 
 from asidl import UNetLoGFinder, registry
 from asidl.registry import (
@@ -55,7 +59,7 @@ def test_unknown_name_lists_known_models():
         assert name in str(err.value)
 
 
-def _entries(url, sha=None):
+def _entries(url, sha='0' * 64):
     return {'remote-test': {'file': 'remote-test.keras', 'sha256': sha, 'url': url,
                             'normalization': 'asinh'}}
 
@@ -133,11 +137,22 @@ def test_keras2_hdf5_model_of_the_authors_architecture_runs(tmp_path, frame):
     assert entry['normalization'] == 'standardize' and entry['file'].endswith('.h5')
 
 
-@pytest.mark.remote_data
-def test_published_meerlicht_model(frame):
-    finder = UNetLoGFinder(model='asidl-meerlicht-2022', tile_margin=0)
-    assert finder.normalization == 'standardize'
-    finder.probability_map(frame.data)
+def test_unpinned_meerlicht_model_is_neither_downloaded_nor_loaded(monkeypatch, tmp_path):
+    """Its entry has no sha256: a file placed at its cache path is not loaded unchecked."""
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path))
+    import pooch
+
+    def no_network(*args, **kwargs):
+        raise AssertionError('an unpinned model must not be downloaded')
+
+    monkeypatch.setattr(pooch, 'retrieve', no_network)
+    entry = model_info('asidl-meerlicht-2022')
+    _meerlicht_architecture().save(tmp_path / entry['file'])
+    for call in (lambda: model_path('asidl-meerlicht-2022'),
+                 lambda: UNetLoGFinder(model='asidl-meerlicht-2022')):
+        with pytest.raises(ValueError, match='no pinned sha256') as err:
+            call()
+        assert entry['url'] in str(err.value) and 'register_model' in str(err.value)
 
 
 @pytest.fixture
@@ -201,9 +216,9 @@ def test_register_model_rejects_non_models(monkeypatch, tmp_path):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     bogus = tmp_path / 'bogus.keras'
     bogus.write_text('not a model')
-    with pytest.raises(ValueError, match='could not load'):
+    with pytest.raises(ValueError, match='not a valid .keras file'):
         register_model('bogus', bogus)
-    with pytest.raises(ValueError, match='existing'):
+    with pytest.raises(ValueError, match='does not exist'):
         register_model('missing', tmp_path / 'missing.keras')
     assert 'bogus' not in available_models()
 
@@ -222,3 +237,188 @@ def test_bundled_models_work_offline_and_find_stars(name):
     tbl = finder(data)
     scores = score_detections(tbl['x_centroid'], tbl['y_centroid'], truth['x'], truth['y'])
     assert scores['dice'] > 0.6
+
+
+# --------------------------------------------------------------------------
+# A registry that trusts nothing it reads
+
+
+def _write_user_registry(directory, entries, *, raw=None):
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / 'user_registry.json'
+    path.write_text(raw if raw is not None else json.dumps(entries))
+    return path
+
+
+@pytest.fixture
+def outside_model(tmp_path, tiny_model_file):
+    """A loadable model file outside the cache directory, and the cache directory."""
+    cache = tmp_path / 'cache'
+    cache.mkdir()
+    return tiny_model_file, cache
+
+
+@pytest.mark.parametrize('file', ['../mine.keras', '{abs}', '/etc/passwd', 'sub/mine.keras',
+                                  '..', '', None, 'link.keras'])
+def test_files_outside_the_cache_are_never_loaded(monkeypatch, outside_model, file):
+    model_file, cache = outside_model
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    (cache / 'sub').mkdir()
+    (cache / 'sub' / 'mine.keras').write_bytes(model_file.read_bytes())
+    (cache / 'link.keras').symlink_to(model_file)       # a link out of the cache
+    file = str(model_file) if file == '{abs}' else file
+    (cache.parent / 'mine.keras').write_bytes(model_file.read_bytes())
+    entry = {'file': file, 'sha256': file_sha256(model_file), 'normalization': 'asinh'}
+    _write_user_registry(cache, {'escape': entry})
+    if file != 'link.keras':
+        with pytest.warns(AstropyUserWarning, match="entry 'escape' is ignored"):
+            assert 'escape' not in available_models()
+        with pytest.raises(ValueError, match="unknown model 'escape'"):
+            UNetLoGFinder(model='escape')
+    for kind in ({'user': True}, {'url': 'http://127.0.0.1:9/x.keras'}):
+        with pytest.raises(ValueError, match='refusing to use the file') as err:
+            model_path('escape', entries={'escape': {**entry, **kind}})
+        assert 'ASIDL_DATA_DIR' in str(err.value)
+
+
+@pytest.mark.parametrize('victim', ['../victim.txt', '{abs}', '../victim.keras'])
+def test_unregister_never_deletes_outside_the_cache(monkeypatch, tmp_path, victim):
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    target = tmp_path / Path(victim.replace('{abs}', 'victim.keras')).name
+    target.write_text('precious')
+    _write_user_registry(cache, {'bad': {'file': str(target) if victim == '{abs}' else victim,
+                                         'sha256': '0' * 64, 'normalization': 'asinh'}})
+    with pytest.warns(AstropyUserWarning, match='deleted no file'):
+        unregister_model('bad')
+    assert target.read_text() == 'precious'
+    assert json.loads((cache / 'user_registry.json').read_text()) == {}
+
+
+@pytest.mark.parametrize('sha', ['missing', None, '', 'abc', 'g' * 64])
+def test_entries_without_a_valid_sha256_are_not_loaded(monkeypatch, outside_model, sha):
+    model_file, cache = outside_model
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    (cache / 'mine.keras').write_bytes(model_file.read_bytes())
+    entry = {'file': 'mine.keras', 'normalization': 'asinh'}
+    if sha != 'missing':
+        entry['sha256'] = sha
+    _write_user_registry(cache, {'mine': entry})
+    with pytest.warns(AstropyUserWarning, match="entry 'mine' is ignored: its sha256"):
+        assert 'mine' not in available_models()
+    with pytest.raises(ValueError, match='no pinned sha256'):
+        model_path('mine', entries={'mine': {**entry, 'user': True}})
+
+
+def test_user_entries_cannot_claim_to_be_bundled(monkeypatch, tmp_path):
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    default = model_info(registry.DEFAULT_MODEL)
+    entry = {'file': default['file'], 'sha256': default['sha256'], 'bundled': True,
+             'normalization': 'asinh'}
+    _write_user_registry(cache, {'sneaky': entry})
+    with pytest.warns(AstropyUserWarning, match='bundled models exist only in the package'):
+        assert 'sneaky' not in available_models()
+    with pytest.raises(ValueError, match='bundled models exist only in the package registry'):
+        model_path('sneaky', entries={'sneaky': entry})
+
+
+@pytest.mark.parametrize('content', ['[1, 2]', 'null', '{"x": "y"}', '{"m": {"sha256": null}}',
+                                     '{"m": {"file": 3}}', '{not json', '\udcff', 'directory'])
+def test_a_broken_user_registry_warns_and_never_blocks_the_package_models(monkeypatch, tmp_path,
+                                                                           content):
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    cache.mkdir()
+    path = cache / 'user_registry.json'
+    if content == 'directory':
+        path.mkdir()
+    elif content == '\udcff':
+        path.write_bytes(b'\xff\xfe\x00')
+    else:
+        path.write_text(content)
+    with pytest.warns(AstropyUserWarning, match='user model registry .* ASIDL_DATA_DIR'):
+        names = available_models()
+    assert registry.DEFAULT_MODEL in names and 'asidl-fast' in names
+    assert UNetLoGFinder().model_name == registry.DEFAULT_MODEL
+    if content in ('{"x": "y"}', '{"m": {"sha256": null}}', '{"m": {"file": 3}}'):
+        return      # a JSON object: registering keeps the other entries as they are
+    with pytest.raises(ValueError, match='ASIDL_DATA_DIR.*cannot be changed.*Fix or delete'):
+        unregister_model('m')
+
+
+def test_user_model_missing_from_the_cache_names_asidl_data_dir(monkeypatch, tmp_path,
+                                                                  tiny_model_file):
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    copied = register_model('mine', tiny_model_file)
+    copied.unlink()
+    with pytest.raises(ValueError, match='missing from .*ASIDL_DATA_DIR'):
+        UNetLoGFinder(model='mine')
+    not_a_directory = tmp_path / 'file'
+    not_a_directory.write_text('')
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(not_a_directory))
+    with pytest.raises((OSError, ValueError), match='ASIDL_DATA_DIR'):
+        register_model('other', tiny_model_file)
+
+
+def _bad_model_files(directory, good):
+    directory.mkdir()
+    data = good.read_bytes()
+    files = {
+        'empty.keras': b'',
+        'truncated.keras': data[:len(data) // 2],
+        'text.keras': b'not a model',
+        'text.h5': b'not a model either',
+    }
+    for name, content in files.items():
+        (directory / name).write_bytes(content)
+    return directory
+
+
+@pytest.mark.parametrize('name, message', [
+    ('empty.keras', 'not a valid .keras file'),
+    ('truncated.keras', 'not a valid .keras file'),
+    ('text.keras', 'not a valid .keras file'),
+    ('text.h5', 'not a valid .h5 file'),
+    ('notes.txt', "has the suffix '.txt'"),
+    ('a_directory', 'is a directory'),
+    ('a_directory.keras', 'is a directory'),
+])
+def test_model_files_that_are_not_models(monkeypatch, tmp_path, tiny_model_file, name, message):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    directory = _bad_model_files(tmp_path / 'bad', tiny_model_file)
+    (directory / 'notes.txt').write_bytes(tiny_model_file.read_bytes())
+    (directory / 'a_directory').mkdir()
+    (directory / 'a_directory.keras').mkdir()
+    path = directory / name
+    for model in (path, str(path)):
+        with pytest.raises(ValueError, match=message):
+            UNetLoGFinder(model=model)
+    with pytest.raises(ValueError, match=message):
+        register_model('bad', path)
+    assert 'bad' not in available_models()
+
+
+def _model(input_shape, channels):
+    import keras
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, keras.layers.Conv2D(channels, 1)(inputs))
+
+
+@pytest.mark.parametrize('input_shape, channels, message', [
+    ((None, None, 1), 2, r'must map \(n, ny, nx, 1\) images'),
+    ((None, None, 3), 1, r'must map \(n, ny, nx, 1\) images'),
+    ((64, 64, 1), 1, 'fixed 64x64 inputs'),
+])
+def test_register_model_runs_the_finder_model_check(monkeypatch, tmp_path, input_shape,
+                                                    channels, message):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    path = tmp_path / 'odd.keras'
+    _model(input_shape, channels).save(path)
+    with pytest.raises(ValueError, match=message):
+        register_model('odd', path)
+    assert 'odd' not in available_models()
+    with pytest.raises(ValueError, match=message):       # the finder says the same, up front
+        UNetLoGFinder(model=path)
