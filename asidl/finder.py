@@ -10,7 +10,6 @@ The class is a thin conductor of the package's steps:
 """
 
 import datetime
-import math
 import numbers
 import warnings
 
@@ -175,9 +174,7 @@ class UNetLoGFinder(StarFinderBase):
         self.tile_margin = int(tile_margin)
         _check_sigma(self.sigma, self.tile_size, self.tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
-        if fwhm is not None and not (_positive_number(fwhm, 'fwhm') and math.isfinite(fwhm)):
-            raise ValueError(f'fwhm must be a positive finite number or None, got {fwhm!r}')
-        self.fwhm = None if fwhm is None else float(fwhm)
+        self.fwhm = None if fwhm is None else _positive_number(fwhm, 'fwhm')
         self.model, self.model_name, registered_norm = load_model(model)
         check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'

@@ -139,7 +139,7 @@ def test_find_output_formats_and_options(tmp_path, frames, reference, capsys):
     (['a.fits', '-f', 'fits', '-d', '{frames}'], 'would overwrite an input image'),
     (['a.fits', '--model', 'no-such-model', '-o', 'x.ecsv'], "unknown model 'no-such-model'"),
     (['a.fits', '--threshold', '-1', '-o', 'x.ecsv'], 'threshold must be a positive number'),
-    (['a.fits', '--fwhm', 'inf', '-o', 'x.ecsv'], 'fwhm must be a positive finite number'),
+    (['a.fits', '--fwhm', 'inf', '-o', 'x.ecsv'], 'fwhm must be a finite positive number'),
     (['nothing*.fits'], "no file matches 'nothing"),
 ])
 def test_find_usage_errors(tmp_path, frames, capsys, monkeypatch, args, message):
