@@ -159,6 +159,30 @@ class BackgroundMap:
                             _axis_weights(y, self._cy), _axis_weights(x, self._cx))
 
 
+def _plane_slopes(sampled, valid):
+    """
+    Slopes per full-resolution pixel, ``(d/dy, d/dx)``, of the plane of a
+    frame sampled every `_SAMPLE` pixels: medians of differences between
+    pixels half the frame apart, which a linear gradient shifts exactly and
+    stars (on either side of a difference) do not bias.
+    """
+    slopes = []
+    for axis in (0, 1):
+        n = sampled.shape[axis]
+        lag = n // 2
+        if lag < 4:
+            slopes.append(np.float32(0.0))
+            continue
+        a = np.take(sampled, np.arange(lag, n), axis=axis)
+        b = np.take(sampled, np.arange(n - lag), axis=axis)
+        both = np.take(valid, np.arange(lag, n), axis=axis) \
+            & np.take(valid, np.arange(n - lag), axis=axis)
+        diff = (a - b)[both]
+        slopes.append(np.float32(np.median(diff) / (lag * _SAMPLE)) if diff.size
+                      else np.float32(0.0))
+    return slopes
+
+
 def background_map(data, valid, *, box=BACKGROUND_BOX):
     """
     Coarse background and noise of a raw frame.
@@ -180,13 +204,22 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
         raise ValueError(f'box must be a multiple of {_SAMPLE}, got {box}')
     sampled = data[::_SAMPLE, ::_SAMPLE]
     sampled_valid = valid[::_SAMPLE, ::_SAMPLE]
-    background = _fill_and_smooth(_block_median(sampled, sampled_valid, box))
-    bkg = BackgroundMap(background, np.ones_like(background), data.shape, box)
+    ys = np.arange(0, data.shape[0], _SAMPLE)
+    xs = np.arange(0, data.shape[1], _SAMPLE)
+    # Block medians of a frame with a strong gradient depend on how the
+    # stars fall within each block; taking out the frame's plane first (and
+    # adding it back at the block centres, where bilinear interpolation
+    # reproduces it exactly) makes the map follow a linear gradient exactly.
+    gy, gx = _plane_slopes(sampled, sampled_valid)
+    plane_y, plane_x = gy * ys.astype(np.float32), gx * xs.astype(np.float32)
+    detrended = sampled - plane_y[:, None] - plane_x[None, :]
+    grid = _fill_and_smooth(_block_median(detrended, sampled_valid, box))
+    bkg = BackgroundMap(grid, np.ones_like(grid), data.shape, box)
+    background = grid + (gy * bkg._cy)[:, None] + (gx * bkg._cx)[None, :]
+    bkg.background = background
     # The noise is the MAD of the residuals from the interpolated background,
     # not from each block's median, so that a gradient across a block does
     # not count as noise.
-    ys = np.arange(0, data.shape[0], _SAMPLE)
-    xs = np.arange(0, data.shape[1], _SAMPLE)
     residual = np.abs(sampled - bkg._on_grid(background, ys, xs))
     sigma = _fill_and_smooth(_block_median(residual, sampled_valid, box) * _MAD_TO_STD)
     # A block of constant values (blank edge, saturated core) has zero MAD;

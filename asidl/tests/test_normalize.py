@@ -90,3 +90,18 @@ def test_normalize_in_row_chunks_is_exact(monkeypatch):
     monkeypatch.setattr(asidl.normalize, '_ROW_PIXELS', 2000)     # 10-row chunks on threads
     monkeypatch.setattr(asidl.normalize.os, 'cpu_count', lambda: 4)
     assert_array_equal(asidl.normalize.normalize(data, valid), whole)
+
+
+def test_normalization_follows_a_linear_gradient_exactly():
+    # A linear gradient (any slope, masked regions or not) changes the
+    # normalized image only by float rounding.
+    from asidl.simulate import FrameParameters, simulate_frame
+
+    frame = simulate_frame(FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5),
+                           seed=42)
+    ny, nx = frame.data.shape
+    ramp = (np.linspace(0, 300, nx)[None, :] - np.linspace(0, 120, ny)[:, None])
+    for valid in (np.ones((ny, nx), bool), np.arange(nx)[None, :] > 50 + np.zeros((ny, 1))):
+        plain = normalize(frame.data, valid)
+        tilted = normalize(frame.data + ramp.astype(np.float32), valid)
+        np.testing.assert_allclose(tilted, plain, atol=2e-4)
