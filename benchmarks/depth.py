@@ -51,7 +51,8 @@ def main(argv=None):
     parser.add_argument('image', nargs='?', default='../shared/data/real/M6707HH.fits')
     parser.add_argument('--model', default='asidl-default')
     parser.add_argument('--thresholds', nargs='+', type=float, default=[0.2, 0.35, 0.5])
-    parser.add_argument('--sep', nargs='+', type=float, default=[1.5, 2.0, 3.0, 5.0])
+    parser.add_argument('--sep', nargs='*', type=float, default=[1.5, 2.0, 3.0, 5.0],
+                        help='SEP thresholds (none: skip SEP)')
     parser.add_argument('--n-per-flux', type=int, default=60)
     parser.add_argument('--output', default='benchmarks/results/depth_m67.ecsv')
     args = parser.parse_args(argv)
@@ -68,8 +69,10 @@ def main(argv=None):
         warnings.simplefilter('ignore')
         fwhm = float(np.nanmedian(fit_fwhm(data - background, fit_shape=7, xypos=np.column_stack(
             [bright['x_centroid'], bright['y_centroid']]))))
-    peak_flux = np.percentile(np.asarray(reference['flux'], float), 50)
-    fluxes = peak_flux * np.geomspace(0.02, 3.0, 10)
+    # Fluxes at background-limited S/N 2 to 200 for the image's own PSF.
+    psf = epsf.data / epsf.data.sum()
+    sigma = float(np.median(background_map(data.astype(np.float32), valid).noise))
+    fluxes = np.geomspace(2.0, 200.0, 12) * sigma * np.sqrt(1.0 / np.sum(psf ** 2))
 
     settings = [(f'UNetLoGFinder ({args.model})', f'tau {t:g}',
                  UNetLoGFinder(model=args.model, threshold=t)) for t in args.thresholds]
@@ -91,6 +94,7 @@ def main(argv=None):
     table = QTable(rows=rows, names=('finder', 'setting', 'found', 'negative',
                                      'false_fraction', 'mag50'))
     table.meta.update({'image': Path(args.image).name, 'fwhm': fwhm,
+                       'snr_injected': '2 to 200, background-limited, 12 steps',
                        'mag': '-2.5 log10(injected flux in data units above background)'})
     save_result(table, args.output)
 

@@ -171,7 +171,8 @@ def main(argv=None):
                         help='directory of real FITS images')
     parser.add_argument('--models', nargs='+', default=['asidl-default'])
     parser.add_argument('--frames', type=int, default=2, help='simulated frames per point')
-    parser.add_argument('--no-simulated', action='store_true')
+    parser.add_argument('--no-simulated', action='store_true',
+                        help='skip the check against the truth on simulated frames')
     parser.add_argument('--results', default='benchmarks/results')
     parser.add_argument('--figure', default='docs/_static/purity_cutouts.png')
     args = parser.parse_args(argv)
@@ -181,8 +182,8 @@ def main(argv=None):
     save_result(table, Path(args.results) / 'purity_real.ecsv')
     if args.figure:
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-        labels = [f'UNetLoGFinder ({args.models[0]})', 'SEP (1.5 sigma)',
-                  'DAOStarFinder (5 sigma)']
+        labels = [f'UNetLoGFinder ({m})' for m in args.models] + [
+            'SEP (1.5 sigma)', 'DAOStarFinder (5 sigma)']
         figure(args.directory, catalogs, labels, args.figure)
     if not args.no_simulated:
         sim = simulated(args.models, args.frames)

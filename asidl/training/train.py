@@ -158,13 +158,16 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
             log(f'starting from the weights of {initial_name}')
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss,
                       jit_compile=True)
+        # A fine-tuned network keeps the initial model's architecture.
+        fresh = initial_model is None
         state = {'epoch': 0, 'best_dice': -1.0, 'history': [],
-                 'config': {'base_filters': base_filters, 'depth': depth,
-                            'input_stride': input_stride,
+                 'config': {'base_filters': base_filters if fresh else None,
+                            'depth': depth if fresh else None,
+                            'input_stride': input_stride if fresh else None,
                             'frame_shape': list(frame_shape), 'batch_size': batch_size,
                             'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
                             'seed': seed,
-                            'initial_model': None if initial_model is None else str(initial_name)}}
+                            'initial_model': None if fresh else str(initial_name)}}
 
     val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):

@@ -71,6 +71,7 @@ def test_train_from_initial_weights(tmp_path):
     assert len(history) == 1
     state = json.loads((tmp_path / 'state.json').read_text())
     assert state['config']['initial_model'] == start.name
+    assert state['config']['base_filters'] is None     # the initial model's, not 4
     import keras
 
     trained = keras.models.load_model(tmp_path / 'last.keras', compile=False)
