@@ -175,8 +175,8 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True,
     correlated_noise : bool, optional
         Whether the noise of processed and photographic images may appear:
         resampling (35% of frames, 40% of those coadds of 2 to 8
-        exposures), plate grain (12%), block compression, low-frequency
-        pattern noise (10%) and confusion noise from stars down to S/N 0.05
+        exposures), plate grain (20%), block compression, low-frequency
+        pattern noise (15%) and confusion noise from stars down to S/N 0.05
         (20%).
 
     Returns
@@ -234,13 +234,13 @@ def _draw_processing(rng, p):
             p.n_coadd = int(rng.integers(2, 9))
             # Stacking rejects most cosmic rays.
             p.n_cosmic_rays //= p.n_coadd
-    if rng.random() < 0.12:
-        p.grain = _log_uniform(rng, 0.3, 3.0)
+    if rng.random() < 0.2:
+        p.grain = _log_uniform(rng, 0.3, 5.0)
         p.grain_scale = _log_uniform(rng, 0.5, 2.5)
         p.block = 2 if rng.random() < 0.5 else 1
     elif rng.random() < 0.04:
         p.block = 2
-    if rng.random() < 0.1:
+    if rng.random() < 0.15:
         p.pattern_noise = _log_uniform(rng, 0.1, 1.0)
     if rng.random() < 0.2:
         p.min_snr = _log_uniform(rng, 0.05, 0.5)
