@@ -646,16 +646,18 @@ def _block_compress(image, block):
 def _psf_scale_variance(noise, params):
     """
     Variance per pixel of the white noise that would scatter a PSF-weighted
-    flux as much as ``noise`` does (``var(noise * psf) / sum(psf ** 2)``),
-    on scales below the background map's.
+    flux as much as ``noise`` does (``var(noise * k) / sum(k ** 2)``), where
+    the kernel ``k`` is the PSF minus its mean over a box of about four FWHM:
+    a flux measured against its local background, as every detection is, so
+    that structure broader than a star does not count.
     """
-    from scipy.ndimage import correlate, gaussian_filter
+    from scipy.ndimage import correlate
 
     size = 2 * int(np.ceil(2 * params.fwhm)) + 1
     psf = _psf_stamps(params, np.zeros(1), np.zeros(1), np.array([params.fwhm]), size)[0]
-    psf = psf.astype(np.float64)
-    local = noise - gaussian_filter(noise.astype(np.float64), 16.0, mode='nearest')
-    return float(np.var(correlate(local, psf, mode='nearest')) / np.sum(psf**2))
+    kernel = psf.astype(np.float64) - psf.mean()
+    filtered = correlate(noise.astype(np.float64), kernel, mode='nearest')
+    return float(np.var(filtered) / np.sum(kernel**2))
 
 
 def _saturate(adu, params):
