@@ -45,6 +45,9 @@ class CompiledNetwork:
     Parameters
     ----------
     compiled : `openvino.CompiledModel`
+    xml : str
+        The IR it was compiled from (copies and pickles compile it again,
+        once per process).
     name : str
         Name of the model (for messages).
     precision : {'f32', 'bf16'}
@@ -52,12 +55,18 @@ class CompiledNetwork:
 
     engine = 'openvino'
 
-    def __init__(self, compiled, name, precision):
+    def __init__(self, compiled, xml, name, precision):
         self._compiled = compiled
+        self.xml = xml
         self.name = name
         self.precision = precision
         self.input_shape = _keras_shape(compiled.input(0).get_partial_shape())
         self.output_shape = _keras_shape(compiled.output(0).get_partial_shape())
+
+    def __reduce__(self):
+        # An OpenVINO CompiledModel cannot be pickled or deep-copied (as
+        # photutils' PSFPhotometry copies its finder): rebuild from the IR.
+        return _restore, (self.xml, self.name, self.precision)
 
     def __repr__(self):
         return f'<CompiledNetwork {self.name!r} ({self.precision}, OpenVINO CPU)>'
@@ -81,6 +90,10 @@ class CompiledNetwork:
         request = self._compiled.create_infer_request()
         request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
         return request.get_output_tensor(0).data.copy()
+
+
+def _restore(xml, name, precision):
+    return compile_network(xml, name=name, precision=precision)
 
 
 def _keras_shape(partial_shape):
@@ -129,7 +142,7 @@ def compile_network(xml, *, name=None, precision='f32'):
     check_precision(precision)
     xml = os.path.abspath(os.fspath(xml))
     compiled = _compile(xml, os.stat(xml).st_mtime_ns, precision)
-    return CompiledNetwork(compiled, name or os.path.basename(xml), precision)
+    return CompiledNetwork(compiled, xml, name or os.path.basename(xml), precision)
 
 
 def load_network(model, *, precision='f32'):

@@ -221,3 +221,13 @@ def test_ir_that_openvino_cannot_compile(package_copy):
     with pytest.warns(EngineWarning, match='OpenVINO could not compile its IR'):
         finder = UNetLoGFinder(model='asidl-fast')
     assert finder.engine == 'tensorflow'
+
+
+def test_networks_copy_and_pickle(finder):
+    import copy
+    import pickle
+
+    for clone in (copy.deepcopy(finder.model), pickle.loads(pickle.dumps(finder.model))):
+        assert isinstance(clone, CompiledNetwork)
+        assert (clone.name, clone.precision) == (finder.model.name, finder.model.precision)
+        assert clone._compiled is finder.model._compiled    # compiled once per process
