@@ -231,3 +231,15 @@ def test_networks_copy_and_pickle(finder):
         assert isinstance(clone, CompiledNetwork)
         assert (clone.name, clone.precision) == (finder.model.name, finder.model.precision)
         assert clone._compiled is finder.model._compiled    # compiled once per process
+
+
+def test_find_command_precision_option(tmp_path):
+    from astropy.table import QTable
+
+    from asidl.cli import main
+
+    write_frame(tmp_path / 'frame.fits', seed=6, shape=(96, 96))
+    assert main(['find', str(tmp_path / 'frame.fits'), '-q', '--fwhm', '3', '--precision',
+                 'bf16', '-o', str(tmp_path / 'frame.ecsv')]) == 0
+    meta = QTable.read(tmp_path / 'frame.ecsv').meta
+    assert meta['engine'] == 'openvino' and meta['precision'] == 'bf16'
