@@ -42,9 +42,17 @@ class CompiledNetwork:
     """
     A network compiled by OpenVINO for the CPU.
 
+    A batch of tiles is split over OpenVINO's CPU streams (one per core
+    by default, see ``PERFORMANCE_HINT: THROUGHPUT``), each running its
+    share of the tiles on one core: for these small-channel networks that
+    keeps the cores busier than all threads working on one tile at a
+    time.  A batch with fewer tiles than streams runs on a second
+    compilation that spreads each tile over all cores.
+
     Parameters
     ----------
     compiled : `openvino.CompiledModel`
+        Compiled with the throughput hint.
     xml : str
         The IR it was compiled from (copies and pickles compile it again,
         once per process).
@@ -62,6 +70,9 @@ class CompiledNetwork:
         self.precision = precision
         self.input_shape = _keras_shape(compiled.input(0).get_partial_shape())
         self.output_shape = _keras_shape(compiled.output(0).get_partial_shape())
+        #: Tiles run in parallel (one per stream); `asidl.predict.predict_maps`
+        #: makes its batches a multiple of this.
+        self.streams = max(1, int(compiled.get_property('OPTIMAL_NUMBER_OF_INFER_REQUESTS')))
 
     def __reduce__(self):
         # An OpenVINO CompiledModel cannot be pickled or deep-copied (as
@@ -85,11 +96,23 @@ class CompiledNetwork:
         output : `~numpy.ndarray`
             ``(n, ny, nx, c)`` float32.
         """
-        # One infer request per call: the compiled model is shared by the
-        # threads of a process (e.g. a Dask worker), its requests are not.
-        request = self._compiled.create_infer_request()
-        request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
-        return request.get_output_tensor(0).data.copy()
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if len(batch) < self.streams:
+            compiled, parts = self._latency(), [batch]
+        else:
+            compiled, parts = self._compiled, np.array_split(batch, self.streams)
+        # New infer requests for each call: the compiled model is shared by
+        # the threads of a process (e.g. a Dask worker), requests are not.
+        requests = [compiled.create_infer_request() for _ in parts]
+        for request, part in zip(requests, parts):
+            request.start_async({0: part})
+        for request in requests:
+            request.wait()
+        return np.concatenate([r.get_output_tensor(0).data for r in requests])
+
+    def _latency(self):
+        """The IR compiled to run one request on all cores."""
+        return _compile(self.xml, os.stat(self.xml).st_mtime_ns, self.precision, 'LATENCY')
 
 
 def _restore(xml, name, precision):
@@ -108,11 +131,11 @@ def _core():
     return openvino.Core()
 
 
-@functools.lru_cache(maxsize=8)
-def _compile(xml, mtime, precision):
+@functools.lru_cache(maxsize=16)
+def _compile(xml, mtime, precision, hint='THROUGHPUT'):
     core = _core()
     return core.compile_model(core.read_model(xml), 'CPU',
-                              {'INFERENCE_PRECISION_HINT': precision})
+                              {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': hint})
 
 
 def check_precision(precision):
