@@ -583,7 +583,9 @@ def openvino_files(name):
     The OpenVINO IR (``.xml``, ``.bin``) shipped beside a bundled model.
 
     The files are read only from the package and each is checked against
-    the sha256 its registry entry records under ``"openvino"``.
+    the sha256 its registry entry records under ``"openvino"``, which also
+    records the sha256 of the ``.keras`` file the IR was converted from
+    (``source_sha256``): it must be the model's.
 
     Parameters
     ----------
@@ -598,8 +600,9 @@ def openvino_files(name):
     Raises
     ------
     ValueError
-        Unknown name, a malformed ``"openvino"`` entry, or a file that is
-        missing or does not match its sha256.
+        Unknown name, a malformed ``"openvino"`` entry, an IR converted from
+        another ``.keras`` file, or a file that is missing or does not match
+        its sha256.
     """
     entry = model_info(name)
     ir = entry.get('openvino')
@@ -607,6 +610,13 @@ def openvino_files(name):
         return None
     if not isinstance(ir, dict):
         raise ValueError(f'the "openvino" entry of model {name!r} is not an object: {ir!r}')
+    if ir.get('source_sha256') != entry.get('sha256'):
+        # The .keras file changed and the IR was not regenerated: it would
+        # silently run the old network.
+        raise ValueError(f'the OpenVINO IR of model {name!r} was converted from another '
+                         f'.keras file (sha256 {ir.get("source_sha256")!r}, the model\'s is '
+                         f'{entry.get("sha256")!r}); regenerate it with '
+                         'python -m asidl.training.export --openvino')
     files = []
     for key, suffix in zip(('xml', 'bin'), _IR_SUFFIXES):
         path = _confined(_MODEL_DIR, ir.get(key), name, suffixes=(suffix,))

@@ -44,6 +44,8 @@ def test_every_bundled_model_ships_its_ir_with_matching_hashes(name):
     assert xml.parent == bin_.parent == model_path_dir()
     assert (file_sha256(xml), file_sha256(bin_)) == (ir['xml_sha256'], ir['bin_sha256'])
     assert xml.stem == Path(model_info(name)['file']).stem
+    # Converted from the registered .keras file, not an earlier one.
+    assert ir['source_sha256'] == model_info(name)['sha256']
 
 
 def model_path_dir():
@@ -192,6 +194,14 @@ def test_corrupt_ir_is_detected_by_its_hash(package_copy, frame):
     batch = np.random.default_rng(3).normal(size=(1, 64, 96, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(network.predict_on_batch(batch)),
                                reference.predict_on_batch(batch), atol=1e-4, rtol=0)
+
+
+def test_ir_of_an_earlier_keras_file_is_not_used(package_copy):
+    """A .keras file replaced (and its sha256 updated) without regenerating the IR."""
+    _rewrite_entry(package_copy, sha256=file_sha256(model_path_dir() / 'asidl-default-v1.keras'),
+                   file='asidl-default-v1.keras')
+    shutil.copy(model_path_dir() / 'asidl-default-v1.keras', package_copy)
+    _falls_back('converted from another .keras file.*python -m asidl.training.export --openvino')
 
 
 def test_missing_ir_file(package_copy):

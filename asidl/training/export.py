@@ -91,8 +91,8 @@ def update_bundled_openvino(directory=None):
     For each bundled model in the package registry, the ``.keras`` file is
     checked against its registered sha256, converted with
     `export_openvino` to ``<file stem>.xml`` / ``.bin`` beside it, and the
-    entry's ``"openvino"`` object (file names and sha256s) is rewritten in
-    ``registry.json``.  IR files no model uses any more are deleted.
+    entry's ``"openvino"`` object (file names, their sha256s, and the sha256
+    of the ``.keras`` file converted) is rewritten in ``registry.json``.  IR files no model uses any more are deleted.
 
     Parameters
     ----------
@@ -120,7 +120,8 @@ def update_bundled_openvino(directory=None):
                              'update "sha256" in registry.json to the new file first')
         xml, bin_ = export_openvino(source, directory / f'{Path(entry["file"]).stem}.xml')
         entry['openvino'] = {'xml': xml.name, 'xml_sha256': file_sha256(xml),
-                             'bin': bin_.name, 'bin_sha256': file_sha256(bin_)}
+                             'bin': bin_.name, 'bin_sha256': file_sha256(bin_),
+                             'source_sha256': entry['sha256']}
         converted[name] = entry['openvino']
         keep.update((xml.name, bin_.name))
         print(f'{name}: {source.name} -> {xml.name}, {bin_.name}', flush=True)

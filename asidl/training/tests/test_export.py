@@ -37,6 +37,7 @@ def test_regenerating_the_ir_of_every_bundled_model(model_dir):
     assert ir['xml'] == 'tiny-v2.xml' and ir['bin'] == 'tiny-v2.bin'
     assert ir['xml_sha256'] == file_sha256(directory / 'tiny-v2.xml')
     assert ir['bin_sha256'] == file_sha256(directory / 'tiny-v2.bin')
+    assert ir['source_sha256'] == entries['tiny']['sha256']
     assert 'openvino' not in entries['remote']
     assert not (directory / 'old.xml').exists()      # IR no model uses is removed
     batch = np.random.default_rng(0).normal(size=(2, 64, 96, 1)).astype(np.float32)
