@@ -92,7 +92,8 @@ def update_bundled_openvino(directory=None):
     checked against its registered sha256, converted with
     `export_openvino` to ``<file stem>.xml`` / ``.bin`` beside it, and the
     entry's ``"openvino"`` object (file names, their sha256s, and the sha256
-    of the ``.keras`` file converted) is rewritten in ``registry.json``.  IR files no model uses any more are deleted.
+    of the ``.keras`` file converted) is rewritten in ``registry.json``.
+    IR files no model uses any more are deleted.
 
     Parameters
     ----------
