@@ -20,12 +20,13 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
+from .engine import check_precision, load_network
 from .fwhm import FWHMWarning, measure_fwhm
 from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_positions
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, check_model, load_model, registry_entries
+from .registry import DEFAULT_MODEL, check_model, registry_entries
 from .resample import DEFAULT_FWHM_RANGE, block_factor, block_sum, to_original
 
 __all__ = ['UNetLoGFinder']
@@ -131,6 +132,15 @@ class UNetLoGFinder(StarFinderBase):
     batch_size : int or None, optional
         Tiles per network call (bounds memory on large frames); by default
         about two million pixels' worth.
+    precision : {'f32', 'bf16'}, optional
+        Arithmetic of the network.  The bundled models run with OpenVINO
+        on the CPU, without TensorFlow; ``'f32'`` gives TensorFlow's
+        probabilities to about 1e-5, ``'bf16'`` is faster on CPUs with
+        bfloat16 instructions but its probabilities differ by up to a few
+        hundredths (see the Speed section of the comparison in the docs).
+        Models given as Keras objects or files, and downloaded or
+        user-registered models, run with TensorFlow in float32 whatever
+        this says.
 
     See Also
     --------
@@ -151,7 +161,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None):
+                 batch_size=None, fwhm=None, precision='f32'):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = _positive_number(threshold, 'threshold')
@@ -175,7 +185,11 @@ class UNetLoGFinder(StarFinderBase):
         _check_sigma(self.sigma, self.tile_size, self.tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
         self.fwhm = None if fwhm is None else _positive_number(fwhm, 'fwhm')
-        self.model, self.model_name, registered_norm = load_model(model)
+        self.model, self.model_name, registered_norm = load_network(
+            model, precision=check_precision(precision))
+        #: The engine that runs the network and its precision, as used.
+        self.engine = getattr(self.model, 'engine', 'tensorflow')
+        self.precision = getattr(self.model, 'precision', 'f32')
         check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'
         entry = registry_entries().get(model) if isinstance(model, str) else None
@@ -186,7 +200,7 @@ class UNetLoGFinder(StarFinderBase):
 
     def __repr__(self):
         params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
-                  'peak_max', 'exclude_border', 'normalization')
+                  'peak_max', 'exclude_border', 'normalization', 'precision')
         inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
         return f'{self.__class__.__name__}({inner})'
 
@@ -433,6 +447,8 @@ class UNetLoGFinder(StarFinderBase):
             'peak_max': str(self.peak_max) if self.peak_max is not None else None,
             'exclude_border': self.exclude_border,
             'normalization': self.normalization,
+            'engine': self.engine,
+            'precision': self.precision,
         }
 
 

@@ -69,7 +69,7 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     ----------
     normalized : 2D float32 `~numpy.ndarray`
         Network input, e.g. from `asidl.normalize.normalize`.
-    model : `keras.Model`
+    model : `keras.Model` or `asidl.engine.CompiledNetwork`
         Takes ``(n, ny, nx, 1)`` and returns ``(n, ny, nx, c)`` with the
         probability in channel 0 and, if ``c == 3``, sub-pixel offsets
         ``dy, dx`` in channels 1 and 2.
@@ -82,7 +82,8 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         Context discarded on each side of a tile.
     batch_size : int or None, optional
         Tiles per network call; by default as many as make about
-        ``BATCH_PIXELS`` pixels.
+        ``BATCH_PIXELS`` pixels, rounded down to a multiple of the model's
+        ``streams`` (tiles it runs in parallel), if it has them.
 
     Returns
     -------
@@ -103,6 +104,10 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         tile_y, tile_x = tile_shape((ny, nx), tile_size, margin)
     if batch_size is None:
         batch_size = max(1, BATCH_PIXELS // (tile_y * tile_x))
+        # An engine that runs several tiles in parallel (one per core) gets
+        # batches it can share out evenly.
+        streams = getattr(model, 'streams', 1)
+        batch_size = max(streams, batch_size // streams * streams)
     core_y, core_x = tile_y - 2 * margin, tile_x - 2 * margin
     ys = tile_origins(ny, core_y)
     xs = tile_origins(nx, core_x)

@@ -46,6 +46,7 @@ __all__ = [
     'load_model',
     'model_info',
     'model_path',
+    'openvino_files',
     'register_model',
     'registry_entries',
     'unregister_model',
@@ -115,14 +116,14 @@ def _entry_problem(name, entry):
     return None
 
 
-def _file_problem(file):
-    """Why a registry ``file`` is not a plain model file name, or None."""
+def _file_problem(file, suffixes=_MODEL_SUFFIXES):
+    """Why a registry ``file`` is not a plain file name with one of ``suffixes``, or None."""
     if not isinstance(file, str) or not file:
         return f'its file must be a file name, got {file!r}'
     if file in ('.', '..') or Path(file).name != file or '/' in file or '\\' in file:
         return f'its file {file!r} is not a plain file name inside the cache directory'
-    if Path(file).suffix.lower() not in _MODEL_SUFFIXES:
-        return f'its file {file!r} is not a .keras or .h5 file'
+    if Path(file).suffix.lower() not in suffixes:
+        return f'its file {file!r} is not a {" or ".join(suffixes)} file'
     return None
 
 
@@ -462,9 +463,9 @@ def _check_hash(path, expected, name):
                          'so that it is downloaded again, or replace it with the right file.')
 
 
-def _confined(directory, file, name):
+def _confined(directory, file, name, suffixes=_MODEL_SUFFIXES):
     """``directory / file``, refusing anything that resolves outside ``directory``."""
-    problem = _file_problem(file)
+    problem = _file_problem(file, suffixes)
     if problem is None:
         root = Path(directory).resolve()
         path = Path(directory) / file
@@ -571,6 +572,66 @@ def model_path(name, *, entries=None):
             f'it{_cache_note()}.'
         ) from None
     return Path(fetched)
+
+
+#: Suffixes of the two files of an OpenVINO IR.
+_IR_SUFFIXES = ('.xml', '.bin')
+
+
+def openvino_files(name):
+    """
+    The OpenVINO IR (``.xml``, ``.bin``) shipped beside a bundled model.
+
+    The files are read only from the package and each is checked against
+    the sha256 its registry entry records under ``"openvino"``, which also
+    records the sha256 of the ``.keras`` file the IR was converted from
+    (``source_sha256``): it must be the model's.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+
+    Returns
+    -------
+    files : tuple of two `~pathlib.Path`, or None
+        None if the model is not bundled or has no IR in the registry.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, a malformed ``"openvino"`` entry, an IR converted from
+        another ``.keras`` file, or a file that is missing or does not match
+        its sha256.
+    """
+    entry = model_info(name)
+    ir = entry.get('openvino')
+    if not entry.get('bundled') or name not in _package_entries() or ir is None:
+        return None
+    if not isinstance(ir, dict):
+        raise ValueError(f'the "openvino" entry of model {name!r} is not an object: {ir!r}')
+    if ir.get('source_sha256') != entry.get('sha256'):
+        # The .keras file changed and the IR was not regenerated: it would
+        # silently run the old network.
+        raise ValueError(f'the OpenVINO IR of model {name!r} was converted from another '
+                         f'.keras file (sha256 {ir.get("source_sha256")!r}, the model\'s is '
+                         f'{entry.get("sha256")!r}); regenerate it with '
+                         'python -m asidl.training.export --openvino')
+    files = []
+    for key, suffix in zip(('xml', 'bin'), _IR_SUFFIXES):
+        path = _confined(_MODEL_DIR, ir.get(key), name, suffixes=(suffix,))
+        sha = ir.get(f'{key}_sha256')
+        if not _is_sha256(sha):
+            raise ValueError(f'the OpenVINO {key} file of model {name!r} has no valid sha256 '
+                             f'in the registry (got {sha!r})')
+        if not path.is_file():
+            raise ValueError(f'the OpenVINO {key} file of model {name!r} is missing from {path}')
+        if file_sha256(path) != sha.lower():
+            raise ValueError(f'the OpenVINO {key} file of model {name!r} at {path} does not '
+                             f'match its registered sha256 {sha}; it is corrupt or a different '
+                             'file')
+        files.append(path)
+    return tuple(files)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,15 +1,26 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-Turning a training checkpoint into a model file for the finder.
+Turning a training checkpoint into model files for the finder.
 
 Checkpoints carry the optimizer state and the training loss; the exported
 file holds only the network (uncompiled), so it loads with plain
 `keras.models.load_model` and is about a third of the size.
+
+The finder runs bundled models with OpenVINO from an IR (``.xml`` +
+``.bin``) shipped beside each ``.keras`` file and hashed in the registry.
+Whenever a bundled model's ``.keras`` file changes (and its ``sha256`` in
+``asidl/data/models/registry.json`` with it), regenerate the IR and its
+hashes for every bundled model with::
+
+    python -m asidl.training.export --openvino
 """
 
+import argparse
+import json
+import os
 from pathlib import Path
 
-__all__ = ['export_model']
+__all__ = ['export_model', 'export_openvino', 'update_bundled_openvino']
 
 
 def export_model(checkpoint, output):
@@ -39,3 +50,101 @@ def export_model(checkpoint, output):
     output.parent.mkdir(parents=True, exist_ok=True)
     clean.save(output)
     return output
+
+
+def export_openvino(model, xml):
+    """
+    Convert a Keras model to an OpenVINO IR with dynamic batch and tile size.
+
+    Parameters
+    ----------
+    model : `keras.Model`, str or path-like
+        The model, or its ``.keras`` / ``.h5`` file.
+    xml : str or path-like
+        Destination ``.xml`` file; the weights go to the ``.bin`` file
+        beside it.  The weights are kept in float32, so that the IR run in
+        float32 gives TensorFlow's outputs.
+
+    Returns
+    -------
+    xml, bin : `~pathlib.Path`
+        The two written files.
+    """
+    import keras
+    import openvino
+
+    xml = Path(xml)
+    if xml.suffix != '.xml':
+        raise ValueError(f'the OpenVINO model file must end in .xml, got {xml.name}')
+    if not isinstance(model, keras.Model):
+        model = keras.models.load_model(model, compile=False)
+    converted = openvino.convert_model(model)
+    xml.parent.mkdir(parents=True, exist_ok=True)
+    openvino.save_model(converted, xml, compress_to_fp16=False)
+    return xml, xml.with_suffix('.bin')
+
+
+def update_bundled_openvino(directory=None):
+    """
+    Regenerate the OpenVINO IR of every bundled model and record its hashes.
+
+    For each bundled model in the package registry, the ``.keras`` file is
+    checked against its registered sha256, converted with
+    `export_openvino` to ``<file stem>.xml`` / ``.bin`` beside it, and the
+    entry's ``"openvino"`` object (file names, their sha256s, and the sha256
+    of the ``.keras`` file converted) is rewritten in ``registry.json``.
+    IR files no model uses any more are deleted.
+
+    Parameters
+    ----------
+    directory : path-like, optional
+        The directory of ``registry.json`` and the model files; the
+        package's ``asidl/data/models`` by default.
+
+    Returns
+    -------
+    converted : dict
+        Model name -> its new ``"openvino"`` entry.
+    """
+    from ..registry import _MODEL_DIR, file_sha256
+
+    directory = Path(directory or _MODEL_DIR)
+    registry_file = directory / 'registry.json'
+    entries = json.loads(registry_file.read_text())
+    converted, keep = {}, set()
+    for name, entry in entries.items():
+        if not entry.get('bundled'):
+            continue
+        source = directory / entry['file']
+        if file_sha256(source) != entry['sha256']:
+            raise ValueError(f'{source} does not match the sha256 registered for {name!r}; '
+                             'update "sha256" in registry.json to the new file first')
+        xml, bin_ = export_openvino(source, directory / f'{Path(entry["file"]).stem}.xml')
+        entry['openvino'] = {'xml': xml.name, 'xml_sha256': file_sha256(xml),
+                             'bin': bin_.name, 'bin_sha256': file_sha256(bin_),
+                             'source_sha256': entry['sha256']}
+        converted[name] = entry['openvino']
+        keep.update((xml.name, bin_.name))
+        print(f'{name}: {source.name} -> {xml.name}, {bin_.name}', flush=True)
+    for stale in [*directory.glob('*.xml'), *directory.glob('*.bin')]:
+        if stale.name not in keep:
+            stale.unlink()
+    registry_file.write_text(json.dumps(entries, indent=2) + '\n')
+    return converted
+
+
+def main(argv=None):
+    """``python -m asidl.training.export --openvino``: see the module docstring."""
+    parser = argparse.ArgumentParser(
+        prog='python -m asidl.training.export',
+        description='Regenerate the OpenVINO IR and its hashes for every bundled model.')
+    parser.add_argument('--openvino', action='store_true', required=True,
+                        help='convert every bundled .keras model to OpenVINO IR beside it')
+    parser.add_argument('--directory', help='registry directory (default: the package\'s)')
+    args = parser.parse_args(argv)
+    update_bundled_openvino(args.directory)
+
+
+if __name__ == '__main__':  # pragma: no cover
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    main()

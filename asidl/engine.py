@@ -1,0 +1,216 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Running the network on the CPU with OpenVINO.
+
+Keras/TensorFlow stay the training framework and the model format of
+record; each bundled model also ships as an OpenVINO IR (``.xml`` +
+``.bin``) converted from its ``.keras`` file (see
+`asidl.training.export.export_openvino`) and hashed in the registry like
+it.  `load_network` runs a bundled model from its IR without importing
+TensorFlow, and every other model (a Keras object, a file given by path,
+a downloaded or user-registered model) with Keras.  A bundled model whose
+IR is missing, corrupt (its sha256 does not match) or cannot be compiled
+runs with Keras instead, with one warning.
+
+`CompiledNetwork` has the part of the `keras.Model` interface that
+`asidl.predict.predict_maps` and `asidl.registry.check_model` use
+(``input_shape``, ``output_shape``, ``predict_on_batch``), so the rest of
+the package does not care which engine runs the network.
+"""
+
+import functools
+import os
+import warnings
+
+import numpy as np
+from astropy.utils.exceptions import AstropyUserWarning
+
+__all__ = ['PRECISIONS', 'CompiledNetwork', 'EngineWarning', 'check_precision', 'compile_network',
+           'load_network']
+
+#: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
+#: TensorFlow to about 1e-5) and ``'bf16'`` (bfloat16, faster on CPUs with
+#: AVX-512 BF16 or AMX; on other CPUs OpenVINO runs float32).
+PRECISIONS = ('f32', 'bf16')
+
+
+class EngineWarning(AstropyUserWarning):
+    """A bundled model runs with TensorFlow instead of OpenVINO."""
+
+
+class CompiledNetwork:
+    """
+    A network compiled by OpenVINO for the CPU.
+
+    A batch of tiles is split over OpenVINO's CPU streams (one per core
+    by default, see ``PERFORMANCE_HINT: THROUGHPUT``), each running its
+    share of the tiles on one core: for these small-channel networks that
+    keeps the cores busier than all threads working on one tile at a
+    time.  A batch with fewer tiles than streams runs on a second
+    compilation that spreads each tile over all cores.
+
+    Parameters
+    ----------
+    compiled : `openvino.CompiledModel`
+        Compiled with the throughput hint.
+    xml : str
+        The IR it was compiled from (copies and pickles compile it again,
+        once per process).
+    name : str
+        Name of the model (for messages).
+    precision : {'f32', 'bf16'}
+    """
+
+    engine = 'openvino'
+
+    def __init__(self, compiled, xml, name, precision):
+        self._compiled = compiled
+        self.xml = xml
+        self.name = name
+        self.precision = precision
+        self.input_shape = _keras_shape(compiled.input(0).get_partial_shape())
+        self.output_shape = _keras_shape(compiled.output(0).get_partial_shape())
+        #: Tiles run in parallel (one per stream); `asidl.predict.predict_maps`
+        #: makes its batches a multiple of this.
+        self.streams = max(1, int(compiled.get_property('OPTIMAL_NUMBER_OF_INFER_REQUESTS')))
+
+    def __reduce__(self):
+        # An OpenVINO CompiledModel cannot be pickled or deep-copied (as
+        # photutils' PSFPhotometry copies its finder): rebuild from the IR.
+        return _restore, (self.xml, self.name, self.precision)
+
+    def __repr__(self):
+        return f'<CompiledNetwork {self.name!r} ({self.precision}, OpenVINO CPU)>'
+
+    def predict_on_batch(self, batch):
+        """
+        The network's output for a batch of tiles.
+
+        Parameters
+        ----------
+        batch : `~numpy.ndarray`
+            ``(n, ny, nx, 1)`` float32 tiles.
+
+        Returns
+        -------
+        output : `~numpy.ndarray`
+            ``(n, ny, nx, c)`` float32.
+        """
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if len(batch) < self.streams:
+            compiled, parts = self._latency(), [batch]
+        else:
+            compiled, parts = self._compiled, np.array_split(batch, self.streams)
+        # New infer requests for each call: the compiled model is shared by
+        # the threads of a process (e.g. a Dask worker), requests are not.
+        requests = [compiled.create_infer_request() for _ in parts]
+        for request, part in zip(requests, parts):
+            request.start_async({0: part})
+        for request in requests:
+            request.wait()
+        return np.concatenate([r.get_output_tensor(0).data for r in requests])
+
+    def _latency(self):
+        """The IR compiled to run one request on all cores."""
+        return _compile(self.xml, os.stat(self.xml).st_mtime_ns, self.precision, 'LATENCY')
+
+
+def _restore(xml, name, precision):
+    return compile_network(xml, name=name, precision=precision)
+
+
+def _keras_shape(partial_shape):
+    """A Keras-style shape tuple (None for dynamic dimensions) of an OpenVINO partial shape."""
+    return tuple(int(d.get_length()) if d.is_static else None for d in partial_shape)
+
+
+@functools.cache
+def _core():
+    import openvino
+
+    return openvino.Core()
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(xml, mtime, precision, hint='THROUGHPUT'):
+    core = _core()
+    return core.compile_model(core.read_model(xml), 'CPU',
+                              {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': hint})
+
+
+def check_precision(precision):
+    """Check a ``precision`` argument; raises `ValueError` naming it."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision must be one of {PRECISIONS}, got {precision!r}')
+    return precision
+
+
+def compile_network(xml, *, name=None, precision='f32'):
+    """
+    Compile an OpenVINO IR for the CPU, once per process.
+
+    Parameters
+    ----------
+    xml : path-like
+        The IR's ``.xml`` file; its ``.bin`` lies beside it.
+    name : str, optional
+        Name of the model (for messages); the file name by default.
+    precision : {'f32', 'bf16'}, optional
+        Arithmetic precision of the network.
+
+    Returns
+    -------
+    network : `CompiledNetwork`
+    """
+    check_precision(precision)
+    xml = os.path.abspath(os.fspath(xml))
+    compiled = _compile(xml, os.stat(xml).st_mtime_ns, precision)
+    return CompiledNetwork(compiled, xml, name or os.path.basename(xml), precision)
+
+
+def load_network(model, *, precision='f32'):
+    """
+    Resolve a model given by name, path or object into a network to run.
+
+    A bundled model runs from its OpenVINO IR, without importing
+    TensorFlow; anything else is loaded with `asidl.registry.load_model`
+    and runs with Keras.  A bundled model whose IR is missing, corrupt or
+    cannot be compiled falls back to Keras with an `EngineWarning`.
+
+    Parameters
+    ----------
+    model : str, path-like or `keras.Model`
+        As for `asidl.registry.load_model`.
+    precision : {'f32', 'bf16'}, optional
+        Arithmetic precision for OpenVINO; Keras always runs float32.
+
+    Returns
+    -------
+    network : `CompiledNetwork` or `keras.Model`
+    name : str
+    normalization : str or None
+    """
+    from .registry import load_model, model_info, openvino_files, registry_entries
+
+    check_precision(precision)
+    if isinstance(model, str) and model in registry_entries() \
+            and model_info(model).get('bundled'):
+        entry = model_info(model)
+        reason = None
+        try:
+            files = openvino_files(model)
+        except ValueError as exc:
+            files, reason = None, str(exc)
+        if files is None and reason is None:
+            reason = 'it has no OpenVINO conversion in the registry'
+        if files is not None:
+            try:
+                network = compile_network(files[0], name=model, precision=precision)
+                return network, model, entry.get('normalization')
+            except Exception as exc:  # ImportError, a file OpenVINO cannot read or compile
+                reason = (f'OpenVINO could not compile its IR {files[0]}: '
+                          f'{exc.__class__.__name__}: {exc}')
+        warnings.warn(f'the bundled model {model!r} runs with TensorFlow, in float32, '
+                      f'instead of OpenVINO: {reason}. Reinstall asidl to restore it.',
+                      EngineWarning, stacklevel=3)
+    return load_model(model)
