@@ -214,9 +214,9 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     plane_y, plane_x = gy * ys.astype(np.float32), gx * xs.astype(np.float32)
     detrended = sampled - plane_y[:, None] - plane_x[None, :]
     grid = _fill_and_smooth(_block_median(detrended, sampled_valid, box))
-    bkg = BackgroundMap(grid, np.ones_like(grid), data.shape, box)
-    background = grid + (gy * bkg._cy)[:, None] + (gx * bkg._cx)[None, :]
-    bkg.background = background
+    cy, cx = _block_centres(data.shape[0], box), _block_centres(data.shape[1], box)
+    background = grid + (gy * cy)[:, None] + (gx * cx)[None, :]
+    bkg = BackgroundMap(background, np.ones_like(background), data.shape, box)
     # The noise is the MAD of the residuals from the interpolated background,
     # not from each block's median, so that a gradient across a block does
     # not count as noise.
