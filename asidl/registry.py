@@ -111,9 +111,18 @@ def _entry_problem(name, entry):
     threshold = entry.get('threshold')
     if threshold is not None and not _positive_finite(threshold):
         return f'its threshold must be a positive number, got {threshold!r}'
+    fwhm_range = entry.get('fwhm_range')
+    if fwhm_range is not None and not _fwhm_range_ok(fwhm_range):
+        return f'its fwhm_range must be two increasing positive numbers, got {fwhm_range!r}'
     if not isinstance(entry.get('description', ''), str):
         return 'its description must be a string'
     return None
+
+
+def _fwhm_range_ok(value):
+    """Whether ``value`` is a pair of positive finite numbers, the smaller first."""
+    return (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(_positive_finite(v) for v in value) and value[0] < value[1])
 
 
 def _file_problem(file, suffixes=_MODEL_SUFFIXES):
@@ -290,8 +299,8 @@ def _check_model_file(path):
                              '(empty, truncated or of another kind)')
 
 
-def register_model(name, path, *, normalization='asinh', threshold=None, description='',
-                   overwrite=False):
+def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_range=None,
+                   description='', overwrite=False):
     """
     Register a model file under a name, for use as
     ``UNetLoGFinder(model=name)``.
@@ -316,6 +325,10 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
         The LoG threshold tuned for this model, used by
         `~asidl.UNetLoGFinder` when none is given (the paper's 0.2 if
         `None`).
+    fwhm_range : tuple of two float or None, optional
+        The FWHMs, in pixels, over which the model finds stars best (those
+        it was trained for); images with broader stars are block-summed into
+        it (see `asidl.resample`).  `None` uses that of the bundled models.
     description : str, optional
         Free text shown by `model_info`.
     overwrite : bool, optional
@@ -348,6 +361,9 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
         raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {normalization!r}')
     if threshold is not None and not _positive_finite(threshold):
         raise ValueError(f'threshold must be a positive number or None, got {threshold!r}')
+    if fwhm_range is not None and not _fwhm_range_ok(fwhm_range):
+        raise ValueError('fwhm_range must be two positive numbers (pixels), the smaller first, '
+                         f'or None; got {fwhm_range!r}')
     if not isinstance(description, str):
         raise TypeError(f'description must be a string, got {type(description).__name__}')
     user = _stored_user_entries()
@@ -375,6 +391,8 @@ def register_model(name, path, *, normalization='asinh', threshold=None, descrip
                   'normalization': normalization, 'description': description}
     if threshold is not None:
         user[name]['threshold'] = float(threshold)
+    if fwhm_range is not None:
+        user[name]['fwhm_range'] = [float(v) for v in fwhm_range]
     _write_user_entries(user)
     if isinstance(old, dict) and old.get('file') != target.name \
             and _file_problem(old.get('file')) is None:

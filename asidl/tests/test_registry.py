@@ -168,7 +168,7 @@ def tiny_model_file(tmp_path):
 def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     copied = register_model('my-telescope', tiny_model_file, threshold=0.35,
-                            description='for testing')
+                            fwhm_range=(2, 9), description='for testing')
     assert copied.parent == tmp_path / 'cache' and copied.exists()
     assert 'my-telescope' in available_models()
     info = model_info('my-telescope')
@@ -178,6 +178,7 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     tiny_model_file.unlink()
     finder = UNetLoGFinder(model='my-telescope')
     assert finder.model_name == 'my-telescope' and finder.threshold == 0.35
+    assert finder.fwhm_range == (2.0, 9.0)
     assert UNetLoGFinder(model='my-telescope', threshold=0.1).threshold == 0.1
     assert UNetLoGFinder(model=copied).threshold == 0.2      # by path: the paper's value
     assert finder.probability_map(np.random.default_rng(1).normal(10, 1, (40, 40))).shape \
@@ -204,6 +205,9 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     ('x.keras', {}, 'letters, digits'),
     ('fine', {'normalization': 'zscale'}, 'normalization'),
     ('fine', {'threshold': -1}, 'threshold'),
+    ('fine', {'fwhm_range': (6, 2)}, 'fwhm_range'),
+    ('fine', {'fwhm_range': 4.0}, 'fwhm_range'),
+    ('fine', {'fwhm_range': (0, float('inf'))}, 'fwhm_range'),
 ])
 def test_register_model_bad_arguments(monkeypatch, tmp_path, tiny_model_file, name, kwargs,
                                       match):
@@ -308,6 +312,18 @@ def test_entries_without_a_valid_sha256_are_not_loaded(monkeypatch, outside_mode
         assert 'mine' not in available_models()
     with pytest.raises(ValueError, match='no pinned sha256'):
         model_path('mine', entries={'mine': {**entry, 'user': True}})
+
+
+def test_user_entries_with_a_bad_fwhm_range_are_ignored(monkeypatch, outside_model):
+    model_file, cache = outside_model
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
+    inside = cache / 'mine.keras'
+    inside.write_bytes(model_file.read_bytes())
+    entry = {'file': 'mine.keras', 'sha256': file_sha256(inside), 'normalization': 'asinh',
+             'fwhm_range': [6.0, 'wide']}
+    (cache / 'user_registry.json').write_text(json.dumps({'mine': entry}))
+    with pytest.warns(AstropyUserWarning, match='fwhm_range'):
+        assert 'mine' not in available_models()
 
 
 def test_user_entries_cannot_claim_to_be_bundled(monkeypatch, tmp_path):
