@@ -182,7 +182,8 @@ def main(argv=None):
     save_result(table, Path(args.results) / 'purity_real.ecsv')
     if args.figure:
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-        labels = [f'UNetLoGFinder ({m})' for m in args.models] + [
+        # The first two models (the current one and the one it replaced).
+        labels = [f'UNetLoGFinder ({m})' for m in args.models[:2]] + [
             'SEP (1.5 sigma)', 'DAOStarFinder (5 sigma)']
         figure(args.directory, catalogs, labels, args.figure)
     if not args.no_simulated:
