@@ -190,7 +190,7 @@ def test_corrupt_ir_is_detected_by_its_hash(package_copy, frame):
     weights.write_bytes(bytes(data))
     network = _falls_back('runs with TensorFlow.*bin file.*does not match its registered sha256')
     # The fallback gives the float32 results.
-    reference = compile_network(model_path_dir() / 'asidl-fast-v1.xml')
+    reference = compile_network(model_path_dir() / model_info('asidl-fast')['openvino']['xml'])
     batch = np.random.default_rng(3).normal(size=(1, 64, 96, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(network.predict_on_batch(batch)),
                                reference.predict_on_batch(batch), atol=1e-4, rtol=0)
