@@ -367,14 +367,17 @@ class UNetLoGFinder(StarFinderBase):
             found = self._detect(image, bkg) if factor == 1 else self._detect_binned(image, factor)
             return found, {'fwhm': self.fwhm, 'fwhm_source': 'given', 'block_size': factor}
         passes = {1: self._detect(image, bkg)}
-        estimate = self._measure_fwhm(image, bkg, passes[1])
+        # The full-resolution background, made once for every measuring pass.
+        background = bkg.rows(0, image.data.shape[0])[0]
+        estimate = self._measure_fwhm(image, bkg, background, passes[1])
         # Stars too broad for the network leave too few bright detections to
         # measure at the image's own scale: look again on binned images.
         for factor in (2, 4):
             if estimate is not None:
                 break
             passes[factor] = self._detect_binned(image, factor)
-            estimate = self._measure_fwhm(image, bkg, passes[factor], guess=4.0 * factor)
+            estimate = self._measure_fwhm(image, bkg, background, passes[factor],
+                                          guess=4.0 * factor)
         if estimate is None:
             warnings.warn('The FWHM of the stars could not be measured (too few bright, '
                           'isolated, unsaturated stars); the image is searched at its own '
@@ -387,11 +390,10 @@ class UNetLoGFinder(StarFinderBase):
                                 'fwhm_stars': estimate.n_stars, 'block_size': factor}
 
     @staticmethod
-    def _measure_fwhm(image, bkg, found, guess=None):
+    def _measure_fwhm(image, bkg, background, found, guess=None):
         _, _, _, _, y, x = found
-        ny = image.data.shape[0]
-        return measure_fwhm(image.data, image.valid, bkg.rows(0, ny)[0], bkg.noise_at(y, x),
-                            x, y, guess=guess)
+        return measure_fwhm(image.data, image.valid, background, bkg.noise_at(y, x), x, y,
+                            guess=guess)
 
     @staticmethod
     def _refine_bright(image, bkg, y, x):

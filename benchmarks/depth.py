@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from astropy.io import fits  # noqa: E402
 from astropy.table import QTable  # noqa: E402
 from common import save_result  # noqa: E402
-from purity import classical  # noqa: E402
+from purity import classical, fitted_fwhm  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.evaluate import artificial_star_test, build_epsf, negative_image_test  # noqa: E402
@@ -62,13 +62,7 @@ def main(argv=None):
     reference = UNetLoGFinder(model=args.model, threshold=0.5)(data)
     background = background_map(data.astype(np.float32), valid).rows(0, data.shape[0])[0]
     epsf = build_epsf(data - background, reference)
-    from photutils.psf import fit_fwhm
-
-    bright = reference[np.argsort(-np.asarray(reference['flux']))[10:60]]
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        fwhm = float(np.nanmedian(fit_fwhm(data - background, fit_shape=7, xypos=np.column_stack(
-            [bright['x_centroid'], bright['y_centroid']]))))
+    fwhm = fitted_fwhm(data, reference)
     # Fluxes at background-limited S/N 2 to 200 for the image's own PSF.
     psf = epsf.data / epsf.data.sum()
     sigma = float(np.median(background_map(data.astype(np.float32), valid).noise))
