@@ -67,7 +67,9 @@ def test_drawn_parameters_span_the_ranges():
     params = [draw_parameters(rng) for _ in range(300)]
     fwhm = np.array([p.fwhm for p in params])
     sky = np.array([p.sky for p in params])
-    assert fwhm.min() >= 1.5 and fwhm.max() <= 8.0 and np.ptp(fwhm) > 5
+    assert fwhm.min() >= 1.0 and fwhm.max() <= 8.0 and np.ptp(fwhm) > 5
+    # about a third of the draws are undersampled (issue: any sampling)
+    assert 0.3 < np.mean(fwhm < 2.5) < 0.6
     assert sky.min() >= 10 and sky.max() <= 5000
     assert {p.psf for p in params} == {'moffat', 'gaussian'}
     assert any(p.n_cosmic_rays for p in params) and any(p.n_trails for p in params)
