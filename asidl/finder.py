@@ -19,6 +19,7 @@ from astropy.table import QTable
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
+from .calibration import ConfidenceCalibration
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
 from .engine import check_precision, load_network
 from .fwhm import FWHMWarning, measure_fwhm
@@ -141,6 +142,12 @@ class UNetLoGFinder(StarFinderBase):
         Models given as Keras objects or files, and downloaded or
         user-registered models, run with TensorFlow in float32 whatever
         this says.
+    calibration : `~asidl.calibration.ConfidenceCalibration`, False or None, optional
+        How the network's probability becomes the ``confidence`` column.
+        `None` uses the calibration the registry records for the model
+        (fitted on simulated frames, so that of the sources with
+        confidence near p a fraction near p are stars), or none if it
+        records none; `False` reports the network's probability as it is.
 
     See Also
     --------
@@ -161,7 +168,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None, precision='f32'):
+                 batch_size=None, fwhm=None, precision='f32', calibration=None):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = _positive_number(threshold, 'threshold')
@@ -197,6 +204,7 @@ class UNetLoGFinder(StarFinderBase):
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)
         self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
+        self.calibration = _calibration(calibration, entry)
 
     def __repr__(self):
         params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
@@ -274,7 +282,9 @@ class UNetLoGFinder(StarFinderBase):
             * ``sky_centroid``: `~astropy.coordinates.SkyCoord` of the
               position, only when the input is NDData with a WCS.
             * ``confidence``: the network's largest probability in the
-              3x3 pixels around the detection, in [0, 1].
+              3x3 pixels around the detection, in [0, 1], calibrated
+              (see ``calibration``) so that it estimates the probability
+              that the source is a star.
             * ``log_response``: the scale-normalized LoG response of the
               probability map at the detection (compared with
               ``threshold``).
@@ -326,7 +336,8 @@ class UNetLoGFinder(StarFinderBase):
         table['y_centroid'] = y[idx]
         if image.wcs is not None:
             table['sky_centroid'] = image.wcs.pixel_to_world(x[idx], y[idx])
-        table['confidence'] = confidence[idx]
+        table['confidence'] = (confidence[idx] if self.calibration is None
+                               else self.calibration(confidence[idx]))
         table['log_response'] = response[idx]
         for name, values in (('background', background), ('peak', peak), ('flux', flux)):
             table[name] = values[idx] if unit is None else values[idx] * unit
@@ -451,7 +462,21 @@ class UNetLoGFinder(StarFinderBase):
             'normalization': self.normalization,
             'engine': self.engine,
             'precision': self.precision,
+            'confidence': 'network' if self.calibration is None else 'calibrated',
         }
+
+
+def _calibration(calibration, entry):
+    """The confidence calibration to apply, or None."""
+    if calibration is None:
+        stored = (entry or {}).get('calibration')
+        return None if stored is None else ConfidenceCalibration.from_dict(stored)
+    if calibration is False:
+        return None
+    if not isinstance(calibration, ConfidenceCalibration):
+        raise TypeError('calibration must be a ConfidenceCalibration, False or None, got '
+                        f'{type(calibration).__name__}')
+    return calibration
 
 
 def _subtracted_windows(image, bkg, iy, ix, radius):

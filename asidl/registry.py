@@ -37,6 +37,8 @@ from pathlib import Path
 
 from astropy.utils.exceptions import AstropyUserWarning
 
+from .calibration import ConfidenceCalibration
+
 __all__ = [
     'DEFAULT_MODEL',
     'ModelDownloadError',
@@ -116,6 +118,11 @@ def _entry_problem(name, entry):
         return f'its fwhm_range must be two increasing positive numbers, got {fwhm_range!r}'
     if not isinstance(entry.get('description', ''), str):
         return 'its description must be a string'
+    if entry.get('calibration') is not None:
+        try:
+            ConfidenceCalibration.from_dict(entry['calibration'])
+        except ValueError as exc:
+            return f'its calibration is unusable: {exc}'
     return None
 
 
@@ -300,7 +307,7 @@ def _check_model_file(path):
 
 
 def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_range=None,
-                   description='', overwrite=False):
+                   calibration=None, description='', overwrite=False):
     """
     Register a model file under a name, for use as
     ``UNetLoGFinder(model=name)``.
@@ -329,6 +336,12 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
         The FWHMs, in pixels, over which the model finds stars best (those
         it was trained for); images with broader stars are block-summed into
         it (see `asidl.resample`).  `None` uses that of the bundled models.
+    calibration : `~asidl.calibration.ConfidenceCalibration` or None, optional
+        The map from the network's probability to the ``confidence``
+        column, e.g. fitted with
+        `~asidl.calibration.ConfidenceCalibration.fit` on simulated frames
+        (``benchmarks/calibration.py`` shows how); `None` reports the
+        network's probability.
     description : str, optional
         Free text shown by `model_info`.
     overwrite : bool, optional
@@ -364,6 +377,9 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
     if fwhm_range is not None and not _fwhm_range_ok(fwhm_range):
         raise ValueError('fwhm_range must be two positive numbers (pixels), the smaller first, '
                          f'or None; got {fwhm_range!r}')
+    if calibration is not None and not isinstance(calibration, ConfidenceCalibration):
+        raise TypeError('calibration must be a ConfidenceCalibration or None, got '
+                        f'{type(calibration).__name__}')
     if not isinstance(description, str):
         raise TypeError(f'description must be a string, got {type(description).__name__}')
     user = _stored_user_entries()
@@ -393,6 +409,8 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
         user[name]['threshold'] = float(threshold)
     if fwhm_range is not None:
         user[name]['fwhm_range'] = [float(v) for v in fwhm_range]
+    if calibration is not None:
+        user[name]['calibration'] = calibration.to_dict()
     _write_user_entries(user)
     if isinstance(old, dict) and old.get('file') != target.name \
             and _file_problem(old.get('file')) is None:

@@ -95,7 +95,7 @@ def test_finder_results_match_the_tensorflow_path(finder, frame, catalog):
     """The default finder (OpenVINO) and the same model given as a Keras object."""
     entry = model_info('asidl-default')
     keras_finder = UNetLoGFinder(model=load_model('asidl-default')[0],
-                                 threshold=entry['threshold'])
+                                 threshold=entry['threshold'], calibration=finder.calibration)
     assert finder.engine == 'openvino' and keras_finder.engine == 'tensorflow'
     np.testing.assert_allclose(finder.probability_map(frame.data),
                                keras_finder.probability_map(frame.data), atol=1e-4, rtol=0)
