@@ -47,7 +47,7 @@ def test_train_checkpoint_resume_and_export(tmp_path):
     history = train(tmp_path, epochs=1, **kwargs)
     assert len(history) == 1 and np.isfinite(history[0]['loss'])
     state = json.loads((tmp_path / 'state.json').read_text())
-    assert state['epoch'] == 1
+    assert state['epoch'] == 1 and state['config']['validation_fwhm'] == 'true'
     assert (tmp_path / 'last.keras').exists() and (tmp_path / 'best.keras').exists()
     history = train(tmp_path, epochs=2, **kwargs)
     assert [h['epoch'] for h in history] == [1, 2]
@@ -81,3 +81,16 @@ def test_train_from_initial_weights(tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(trained.get_weights(), before))
     for a, b in zip(start.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_validate_with_the_true_fwhm():
+    from asidl.training.train import validate, validation_frames
+
+    frames = validation_frames(2, shape=(64, 64), seed=5)
+    model = build_unet(base_filters=2, depth=1, input_stride=2)
+    true = validate(model, frames, fwhm='true')
+    measured = validate(model, frames)
+    for scores in (true, measured):
+        assert scores['tp'] + scores['fn'] == sum(len(f.targets) for f in frames)
+    with pytest.raises(ValueError, match="'measured' or 'true'"):
+        validate(model, frames, fwhm=3.0)
