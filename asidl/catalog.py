@@ -19,6 +19,7 @@ DAOStarFinder's own catalog (its ``xycoords`` path).
 
 import numpy as np
 from photutils.detection import DAOStarFinder
+
 # photutils' star-finder tables are made by these two (private) names;
 # using them, rather than copies, keeps the old-name map, the warning
 # and the future_column_names switch those of photutils.
