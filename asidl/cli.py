@@ -462,7 +462,8 @@ examples:
 
 The catalog has the columns of asidl.UNetLoGFinder (id, x_centroid,
 y_centroid, sky_centroid when the header has a celestial WCS, confidence,
-log_response, background, peak, flux, mag), with the unit of BUNIT. Pixel
+log_response, DAOStarFinder's sharpness, roundness1, roundness2 and
+n_pixels, background, peak, flux, mag), with the unit of BUNIT. Pixel
 positions are 0-based. Catalogs are written atomically. A catalog that
 exists is left alone when it records the same image (path, size and time)
 and the same options, and redone when it is an asidl catalog of the same

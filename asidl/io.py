@@ -341,13 +341,14 @@ def empty_catalog(finder, image):
     Returns
     -------
     table : `~astropy.table.QTable`
+        Of the class the finder's tables have (`asidl.catalog.catalog_table`).
     """
-    from astropy.table import QTable
+    from .catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
 
     unit = getattr(image, 'unit', None)
     wcs = getattr(image, 'wcs', None) if isinstance(image, NDData) else None
     nothing = np.zeros(0)
-    table = QTable()
+    table = catalog_table()
     table['id'] = np.zeros(0, dtype=int)
     table['x_centroid'] = nothing
     table['y_centroid'] = nothing
@@ -358,6 +359,10 @@ def empty_catalog(finder, image):
             pass
     table['confidence'] = nothing
     table['log_response'] = nothing
+    if finder.shape_columns:
+        shape = dao_shape_columns(None, nothing, nothing, None)
+        for name in SHAPE_COLUMNS:
+            table[name] = shape[name]
     for name in ('background', 'peak', 'flux'):
         table[name] = nothing if unit is None else nothing * unit
     table['mag'] = nothing

@@ -19,8 +19,8 @@ from asidl import UNetLoGFinder
 from asidl.evaluate import score_detections
 from asidl.simulate import FrameParameters, simulate_frame
 
-COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'background',
-           'peak', 'flux', 'mag']
+COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'sharpness',
+           'roundness1', 'roundness2', 'n_pixels', 'background', 'peak', 'flux', 'mag']
 
 
 def _positions(tbl):
