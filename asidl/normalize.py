@@ -30,7 +30,8 @@ from scipy import ndimage
 
 from .constants import ASINH_SOFTENING, BACKGROUND_BOX
 
-__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize']
+__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize',
+           'standardize_statistics']
 
 NORMALIZATIONS = ('asinh', 'standardize')
 
@@ -145,7 +146,15 @@ class BackgroundMap:
 
     def rows(self, start, stop):
         """Full-resolution ``(background, noise)`` of rows ``start:stop``."""
-        ys, xs = np.arange(start, stop), np.arange(self.shape[1])
+        return self.cutout(start, stop, 0, self.shape[1])
+
+    def cutout(self, y0, y1, x0, x1):
+        """
+        Full-resolution ``(background, noise)`` of the pixels ``[y0:y1,
+        x0:x1]``, float32; each pixel's value is the same whatever the
+        cutout it is part of (the interpolation is separable).
+        """
+        ys, xs = np.arange(y0, y1), np.arange(x0, x1)
         return self._on_grid(self.background, ys, xs), self._on_grid(self.noise, ys, xs)
 
     def background_at(self, y, x):
@@ -230,7 +239,30 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     return bkg
 
 
-def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
+def standardize_statistics(data, valid):
+    """
+    Mean and standard deviation of the valid pixels of a frame, for the
+    ``'standardize'`` normalization, accumulated in float64 over blocks of
+    rows (no full-frame copy).
+    """
+    n, total, squares = 0, 0.0, 0.0
+    ny, nx = data.shape
+    step = max(1, _ROW_PIXELS // max(nx, 1))
+    for start in range(0, ny, step):
+        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        n += good.size
+        total += good.sum()
+    if n == 0:
+        return 0.0, 1.0
+    mean = total / n
+    for start in range(0, ny, step):
+        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        squares += np.sum((good - mean) ** 2)
+    return float(mean), float(np.sqrt(squares / n))
+
+
+def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX, first_row=0,
+              statistics=None):
     """
     Normalize a raw frame into network input.
 
@@ -248,6 +280,12 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
         only).
     box : int, optional
         Block size of the background map, if it is computed here.
+    first_row : int, optional
+        The row of the frame that ``bkg`` describes at which ``data``, a
+        band of its rows, starts.
+    statistics : tuple of two float or None, optional
+        The frame's mean and standard deviation for ``'standardize'``
+        (`standardize_statistics`), when ``data`` is a band of it.
 
     Returns
     -------
@@ -257,10 +295,8 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
     if method not in NORMALIZATIONS:
         raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {method!r}')
     if method == 'standardize':
-        good = data[valid]
-        mean = float(np.mean(good)) if good.size else 0.0
-        std = float(np.std(good)) if good.size else 1.0
-        out = ((data - mean) / (std if std > 0 else 1.0)).astype(np.float32)
+        mean, std = standardize_statistics(data, valid) if statistics is None else statistics
+        out = ((data - np.float32(mean)) / np.float32(std if std > 0 else 1.0)).astype(np.float32)
         out[~valid] = 0.0
         return out
     if bkg is None:
@@ -271,7 +307,7 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
 
     def rows(start):
         stop = min(start + step, ny)
-        background, noise = bkg.rows(start, stop)
+        background, noise = bkg.rows(first_row + start, first_row + stop)
         chunk = data[start:stop] - background
         chunk /= noise * ASINH_SOFTENING
         out[start:stop] = np.arcsinh(chunk)

@@ -1,0 +1,159 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Wall time, peak memory and per-stage profile of UNetLoGFinder on whole raw frames.
+
+Each frame is a simulated MeerLICHT-like raw frame written once as a
+float32 FITS file (frames larger than 2640 pixels are simulated in
+2640x2640 pieces and joined, which is far cheaper than simulating them
+whole; the seams between pieces are ordinary sky to the finder).  Each
+measurement runs in a fresh process that reads the file with
+`asidl.io.read_image` (as ``asidl find`` does), builds the finder, and
+calls it once on the frame; its wall time and the process's peak
+resident memory (``ru_maxrss``, including Python, the libraries and the
+compiled network) are recorded with the finder's per-stage timings
+(`asidl.UNetLoGFinder.timings`; stages overlap on two threads, so they
+sum to more than the wall time of the stages that overlap).
+
+Writes ``benchmarks/results/large_frame.ecsv`` (one row per frame, model
+and precision) and ``large_frame_stages.ecsv`` (seconds per stage).
+``--pythonpath`` runs another checkout of asidl (e.g. the previous
+release) in the measuring processes, for before/after comparisons.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+#: Side of the pieces large frames are simulated in.
+PIECE = 2640
+
+#: Stars (S/N >= 3) per square arcminute of each frame size, as in issue 12.
+DENSITY = {2560: 75.0, 10560: 10.0}
+
+
+def make_frame(size, path, density):
+    """Simulate a ``size x size`` raw frame (in pieces) into a float32 FITS file."""
+    import numpy as np
+    from astropy.io import fits
+
+    from asidl.simulate import meerlicht_like, simulate_frame
+
+    n = -(-size // PIECE)
+    edges = np.linspace(0, size, n + 1).astype(int)
+    data = np.empty((size, size), dtype=np.float32)
+    for i in range(n):
+        for j in range(n):
+            shape = (edges[i + 1] - edges[i], edges[j + 1] - edges[j])
+            rng = np.random.default_rng([size, i, j])
+            frame = simulate_frame(meerlicht_like(shape, density, rng=rng), rng=rng)
+            data[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = frame.data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.PrimaryHDU(data).writeto(path, overwrite=True)
+
+
+def child(path, model, precision, band_rows):
+    """Run in the measuring process: print one JSON line of results."""
+    t0 = time.perf_counter()
+    from asidl import UNetLoGFinder
+    from asidl.io import read_image
+
+    options = {'model': model, 'precision': precision}
+    if band_rows is not None:
+        options['band_rows'] = band_rows
+    finder = UNetLoGFinder(**options)
+    t1 = time.perf_counter()
+    image = read_image(path)
+    t2 = time.perf_counter()
+    table = finder(image)
+    t3 = time.perf_counter()
+    result = {'startup': t1 - t0, 'read': t2 - t1, 'find': t3 - t2, 'total': t3 - t0,
+              'n_sources': 0 if table is None else len(table),
+              'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              'cpu_seconds': sum(os.times()[:2]),
+              'stages': dict(getattr(finder, 'timings', {}) or {})}
+    print(json.dumps(result))
+
+
+def measure(path, model, precision, band_rows=None, pythonpath=None):
+    env = dict(os.environ)
+    # This checkout's asidl unless told otherwise (not an installed copy).
+    env['PYTHONPATH'] = pythonpath or str(Path(__file__).resolve().parent.parent)
+    command = [sys.executable, __file__, '--child', str(path), '--models', model,
+               '--precisions', precision]
+    if band_rows is not None:
+        command += ['--band-rows', str(band_rows)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument('--sizes', type=int, nargs='+', default=[2560, 10560])
+    parser.add_argument('--models', nargs='+', default=['asidl-default', 'asidl-fast'])
+    parser.add_argument('--precisions', nargs='+', default=['f32', 'bf16'],
+                        choices=('f32', 'bf16'))
+    parser.add_argument('--band-rows', type=int, default=None)
+    parser.add_argument('--frames', default='/tmp/asidl_frames',
+                        help='directory of the simulated frames (made once)')
+    parser.add_argument('--pythonpath', default=None,
+                        help='run this checkout of asidl in the measuring processes')
+    parser.add_argument('--label', default='this release')
+    parser.add_argument('--output', default='benchmarks/results/large_frame.ecsv')
+    parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.models[0], args.precisions[0], args.band_rows)
+        return
+
+    from astropy.table import QTable
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from common import save_result
+
+    rows, stage_rows = [], []
+    for size in args.sizes:
+        density = DENSITY.get(size, 10.0)
+        path = Path(args.frames) / f'raw{size}_d{density:g}.fits'
+        if not path.exists():
+            t0 = time.perf_counter()
+            make_frame(size, path, density)
+            print(f'simulated {path} in {time.perf_counter() - t0:.0f} s', flush=True)
+        float32_mib = size * size * 4 / 2**20
+        for model in args.models:
+            for precision in args.precisions:
+                r = measure(path, model, precision, args.band_rows, args.pythonpath)
+                rows.append((args.label, size, density, model, precision, r['find'],
+                             size * size / r['find'] / 1e6, r['read'], r['startup'],
+                             r['cpu_seconds'], r['peak_rss_mib'], float32_mib,
+                             r['n_sources'], os.cpu_count()))
+                print(f"{args.label}: {size}x{size} {model} {precision}: finder call "
+                      f"{r['find']:.1f} s, read {r['read']:.1f} s, start-up "
+                      f"{r['startup']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB "
+                      f"({r['peak_rss_mib'] / float32_mib:.1f}x the float32 image), "
+                      f"{r['n_sources']} sources", flush=True)
+                for stage, seconds in r['stages'].items():
+                    stage_rows.append((args.label, size, model, precision, stage, seconds,
+                                       seconds / r['find']))
+                if r['stages']:
+                    print('   ' + ', '.join(f'{k} {v:.2f}' for k, v in r['stages'].items()),
+                          flush=True)
+    table = QTable(rows=rows, names=('version', 'size', 'density', 'model', 'precision',
+                                     'seconds', 'Mpix_per_s', 'read_s', 'startup_s',
+                                     'cpu_s', 'peak_rss_MiB', 'float32_image_MiB',
+                                     'n_sources', 'cpus'))
+    save_result(table, args.output)
+    if stage_rows:
+        stages = QTable(rows=stage_rows, names=('version', 'size', 'model', 'precision',
+                                                'stage', 'seconds', 'fraction'))
+        save_result(stages, str(args.output).replace('.ecsv', '_stages.ecsv'))
+
+
+if __name__ == '__main__':
+    main()
