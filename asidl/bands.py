@@ -158,9 +158,7 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                     and pasted.get(state['complete'], 0) == grid.xs.size:
                 r = state['complete']
                 a, b = grid.core_rows(r)
-                invalid = ~image.valid[a:b]
-                for m in maps[r]:
-                    m[invalid] = 0.0
+                maps[r][0][~image.valid[a:b]] = 0.0      # no probability where no data
                 if state['channels'] == 1:
                     maps[r].append(inputs.pop(r))
                 state['complete'] += 1
