@@ -95,9 +95,9 @@ def test_bands_reproduce_the_whole_frame_with_the_shipped_model(finder, masked_i
 def test_bands_reproduce_the_whole_frame_at_every_seam(echo_model, masked_image, band_rows,
                                                        batch_size):
     image, bkg = masked_image
-    whole = _whole_frame(image, bkg, echo_model, batch_size=batch_size, threshold=0.3,
+    whole = _whole_frame(image, bkg, echo_model, batch_size=batch_size, threshold=0.05,
                          overlap=0.5)
-    banded = detect_in_bands(image, bkg, echo_model, threshold=0.3, overlap=0.5,
+    banded = detect_in_bands(image, bkg, echo_model, threshold=0.05, overlap=0.5,
                              tile_size=TILE, margin=MARGIN, band_rows=band_rows,
                              batch_size=batch_size)
     assert banded[0].size > 200
