@@ -116,23 +116,18 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
     found = []          # futures of each band's candidates
     state = {'done': 0, 'complete': 0, 'channels': None}
 
-    def gather(lo, hi):
-        """Copies of the maps of image rows lo:hi (from consecutive tile rows)."""
-        parts = [(r, *grid.core_rows(r)) for r in sorted(maps)]
-        parts = [(r, a, b) for r, a, b in parts if b > lo and a < hi]
-        n_maps = len(maps[parts[0][0]])
-        return [np.concatenate([maps[r][k][max(lo - a, 0):min(hi, b) - a] for r, a, b in parts])
-                for k in range(n_maps)]
-
     def finish(limit):
         """Hand the peaks of rows done:limit to the second thread."""
         done = state['done']
         if limit <= done:
             return
         lo, hi = max(done - 1 - halo, 0), min(limit + 1 + halo, ny)
-        band = gather(lo, hi)
+        # The maps of the tile rows that hold rows lo:hi; they are complete,
+        # so the second thread can read them while this one fills the next.
+        parts = [(*grid.core_rows(r), maps[r]) for r in sorted(maps)]
+        parts = [(a, b, m) for a, b, m in parts if b > lo and a < hi]
         valid = image.valid[lo:hi]
-        found.append(worker.submit(_band_peaks, band, valid, lo, done, limit, ny, sigma,
+        found.append(worker.submit(_band_peaks, parts, valid, lo, hi, done, limit, ny, sigma,
                                    threshold, timings))
         state['done'] = limit
         # Rows below the next band's halo are no longer needed.
@@ -194,12 +189,20 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
     return iy[idx], ix[idx], response[idx], confidence[idx], y[idx], x[idx]
 
 
-def _band_peaks(band, valid, lo, done, limit, ny, sigma, threshold, timings):
+def _gather(parts, lo, hi):
+    """The maps of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``."""
+    return [np.concatenate([maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts])
+            for k in range(len(parts[0][2]))]
+
+
+def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings):
     """
     Candidate peaks of image rows ``done:limit`` from the maps of rows
-    ``lo:lo + len(band[0])`` (which reach a halo beyond them, or the image
-    edge), with their responses, confidences and refined positions.
+    ``lo:hi`` (which reach a halo beyond them, or the image edge), with
+    their responses, confidences and refined positions.
     """
+    with timings('stitch'):
+        band = _gather(parts, lo, hi)
     probability = band[0]
     offsets = (band[1], band[2]) if len(band) == 3 else None
     source = band[1] if len(band) == 2 else None

@@ -115,10 +115,21 @@ def _subtracted(data, valid, background, y0, y1, x0, x1):
     return np.where(valid[y0:y1, x0:x1], data[y0:y1, x0:x1] - level, 0.0)
 
 
-def _background_at(background, yy, xx):
-    if hasattr(background, 'background_at'):
-        return background.background_at(yy, xx)
-    return background[yy, xx]
+def _windows(data, valid, background, iy, ix, radius):
+    """
+    The ``(2 radius + 1)`` squares of data around pixels ``(iy, ix)`` (inside
+    the image), their validity, and their background-subtracted values (0
+    where invalid, float64), as `_subtracted` gives them.
+    """
+    from .localize import neighbourhood
+
+    values, _, yy, xx = neighbourhood(data, iy, ix, radius)
+    if hasattr(background, 'background_pixels'):
+        level = background.background_pixels(yy, xx)
+    else:
+        level = background[yy, xx]
+    good = valid[yy, xx]
+    return values, good, np.where(good, values - level, 0.0)
 
 
 def _usable(data, valid, background, noise, x, y, radius, isolation, saturation):
@@ -127,36 +138,25 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
     ix = np.round(x).astype(int)
     iy = np.round(y).astype(int)
     margin = max(radius, 2)     # the box, and the neighbours of the core's brightest pixel
-    inside = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
-    keep = inside.copy()
+    keep = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
     peak = np.full(x.size, -np.inf)
-    # Only sources whose brightest core pixel is near the threshold or above it
-    # (computed roughly, for every source at once) are examined one by one.
-    candidates = np.flatnonzero(inside)
-    if candidates.size:
-        from .localize import neighbourhood
-
-        values, _, yy, xx = neighbourhood(data, iy[candidates], ix[candidates], 1)
-        rough = (values - _background_at(background, yy, xx)).max(axis=(1, 2))
-        keep[candidates[rough <= 0.99 * FWHM_STAR_SNR * noise[candidates]]] = False
-    for k in np.flatnonzero(keep):
-        box = np.s_[iy[k] - radius:iy[k] + radius + 1, ix[k] - radius:ix[k] + radius + 1]
-        if not valid[box].all():
-            keep[k] = False
-            continue
-        if saturation is not None and data[box].max() >= saturation:
-            keep[k] = False
-            continue
-        # The 5x5 pixels around the source: its 3x3 core and their neighbours.
-        sub = _subtracted(data, valid, background, iy[k] - 2, iy[k] + 3, ix[k] - 2, ix[k] + 3)
-        core = sub[1:4, 1:4]
-        cy, cx = np.unravel_index(np.argmax(core), core.shape)
-        top = sub[cy + 1, cx + 1]
-        cross = sub[cy + 1 + np.array([-1, 1, 0, 0]), cx + 1 + np.array([0, 0, -1, 1])]
-        if cross.min() < SHARP_EDGE * top:
-            keep[k] = False
-            continue
-        peak[k] = top
+    idx = np.flatnonzero(keep)
+    if idx.size:
+        # The 5x5 pixels around each source: its 3x3 core and their neighbours.
+        _, _, sub = _windows(data, valid, background, iy[idx], ix[idx], 2)
+        core = sub[:, 1:4, 1:4].reshape(idx.size, 9)
+        brightest = np.argmax(core, axis=1)
+        cy, cx = brightest // 3 + 1, brightest % 3 + 1
+        rows = np.arange(idx.size)
+        top = sub[rows, cy, cx]
+        cross = np.stack([sub[rows, cy - 1, cx], sub[rows, cy + 1, cx],
+                          sub[rows, cy, cx - 1], sub[rows, cy, cx + 1]], axis=1)
+        values, good, _ = _windows(data, valid, background, iy[idx], ix[idx], radius)
+        ok = good.all(axis=(1, 2)) & ~(cross.min(axis=1) < SHARP_EDGE * top)
+        if saturation is not None:
+            ok &= ~(values.max(axis=(1, 2)) >= saturation)
+        keep[idx] = ok
+        peak[idx[ok]] = top[ok]
     keep &= peak > FWHM_STAR_SNR * noise
     if x.size > 1:
         # A neighbour's core or wings inside the box would widen the fit.
