@@ -12,11 +12,14 @@ peaks of the rows they fix are found, with a halo of rows so that the
 results are those of the whole-frame steps, seams included.  Only the
 candidate peaks (a few numbers per source) are kept for the whole frame;
 the final selection of overlapping blobs is global, as in
-`~asidl.localize.find_peaks`.  The LoG and peaks of one band run on a
-second thread while the network works on the next.
+`~asidl.localize.find_peaks`.  The network runs on its own thread, one
+batch after the other without waiting for the stitching and normalizing
+done between them, and the LoG and peaks of one band run on a third
+thread while the network works on the next.
 """
 
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -134,9 +137,19 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         for r in [r for r in maps if grid.core_rows(r)[1] <= limit - 1 - halo]:
             del maps[r]
 
-    def run(chunk):
+    def infer(tiles):
         with timings('network'):
-            out = run_batch(model, [tile for _, _, tile in chunk])
+            return run_batch(model, tiles)
+
+    in_flight = deque()     # (future of the network's output, its tiles), oldest first
+
+    def drain(keep):
+        """Stitch the outputs of the oldest batches until ``keep`` remain in flight."""
+        while len(in_flight) > keep:
+            future, chunk = in_flight.popleft()
+            paste(chunk, future.result())
+
+    def paste(chunk, out):
         with timings('stitch'):
             if state['channels'] is None:
                 state['channels'] = 3 if out.shape[-1] >= 3 else 1
@@ -161,7 +174,10 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                 if last or (state['complete'] % per_band == 0):
                     finish(ny if last else b - halo - 1)
 
-    with ThreadPoolExecutor(1) as worker:
+    # Three threads: this one normalizes and stitches, one runs the network
+    # (which uses every core) on one batch while the next waits, and one finds
+    # the peaks of the bands that are complete.
+    with ThreadPoolExecutor(1) as worker, ThreadPoolExecutor(1) as network:
         for r in range(n_tile_rows):
             start, stop = grid.input_rows(r)
             with timings('normalize'):
@@ -177,9 +193,11 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
             last = r == n_tile_rows - 1
             while len(pending) >= grid.batch_size or (last and pending):
                 chunk, pending = pending[:grid.batch_size], pending[grid.batch_size:]
-                run(chunk)
+                in_flight.append((network.submit(infer, [tile for _, _, tile in chunk]), chunk))
+                drain(1)
             if state['channels'] == 3:
                 inputs.clear()
+        drain(0)
         candidates = [future.result() for future in found]
 
     with timings('peaks'):
