@@ -33,6 +33,7 @@ from .localize import (
     neighbourhood,
     refine_positions,
     select_peaks,
+    vote_positions,
 )
 from .normalize import normalize, standardize_statistics
 from .predict import TileGrid, run_batch
@@ -112,7 +113,7 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         with timings('normalize'):
             statistics = standardize_statistics(image.data, image.valid)
 
-    maps = {}           # tile row -> list of its core rows' maps (probability, dy, dx[, image])
+    maps = {}           # tile row -> [its core rows' network output (rows, nx, 1 or 3)[, input]]
     pasted = {}         # tile row -> tiles pasted so far
     inputs = {}         # tile row -> normalized core rows (for models without offsets)
     pending = []        # (tile row, column, tile) waiting for the network
@@ -153,12 +154,17 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         with timings('stitch'):
             if state['channels'] is None:
                 state['channels'] = 3 if out.shape[-1] >= 3 else 1
+            channels = state['channels']
             for k, (r, c, _) in enumerate(chunk):
+                a, b = grid.core_rows(r)
                 if r not in maps:
-                    a, b = grid.core_rows(r)
-                    maps[r] = [np.zeros((b - a, nx), np.float32)
-                               for _ in range(state['channels'])]
-                grid.paste(out[k], maps[r], r, c)
+                    maps[r] = [np.zeros((b - a, nx, channels), np.float32)]
+                # The channels stay interleaved, as the network gives them: one
+                # copy per tile, and only the probability is ever copied again.
+                x0 = grid.xs[c]
+                w = min(grid.core_x, nx - x0)
+                maps[r][0][:, x0:x0 + w] = out[k, margin:margin + b - a, margin:margin + w,
+                                               :channels]
                 pasted[r] = pasted.get(r, 0) + 1
             # Tile rows whose every tile is in: mask them, add the network's
             # input where positions are refined on it, and find their peaks.
@@ -166,7 +172,7 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                     and pasted.get(state['complete'], 0) == grid.xs.size:
                 r = state['complete']
                 a, b = grid.core_rows(r)
-                maps[r][0][~image.valid[a:b]] = 0.0      # no probability where no data
+                maps[r][0][~image.valid[a:b], 0] = 0.0      # no probability where no data
                 if state['channels'] == 1:
                     maps[r].append(inputs.pop(r))
                 state['complete'] += 1
@@ -207,10 +213,35 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
     return iy[idx], ix[idx], response[idx], confidence[idx], y[idx], x[idx]
 
 
-def _gather(parts, lo, hi):
-    """The maps of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``."""
-    return [np.concatenate([maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts])
-            for k in range(len(parts[0][2]))]
+def _gather(parts, lo, hi, index):
+    """
+    ``maps[index]`` (a 2D map, or a channel ``(k, c)`` of an interleaved one)
+    of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``.
+    """
+    k, channel = index if isinstance(index, tuple) else (index, None)
+    pieces = [maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts]
+    if channel is not None:
+        pieces = [piece[..., channel] for piece in pieces]
+    return np.concatenate(pieces)
+
+
+def _windows(parts, iy, ix, channel, shape):
+    """
+    The 3x3 neighbourhoods of pixels ``(iy, ix)`` in a channel of the
+    interleaved network output of tile rows ``(a, b, maps)``, 0 beyond the
+    image (as `~asidl.localize.neighbourhood` gives them).
+    """
+    ny, nx = shape
+    offsets = np.arange(-1, 2)
+    yy = iy[:, None, None] + offsets[None, :, None]
+    xx = ix[:, None, None] + offsets[None, None, :]
+    yy, xx = np.broadcast_arrays(yy, xx)
+    values = np.zeros(yy.shape, np.float32)
+    inside = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
+    for a, b, maps in parts:
+        here = inside & (yy >= a) & (yy < b)
+        values[here] = maps[0][yy[here] - a, xx[here], channel]
+    return values
 
 
 def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings):
@@ -220,10 +251,9 @@ def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings
     their responses, confidences and refined positions.
     """
     with timings('stitch'):
-        band = _gather(parts, lo, hi)
-    probability = band[0]
-    offsets = (band[1], band[2]) if len(band) == 3 else None
-    source = band[1] if len(band) == 2 else None
+        probability = _gather(parts, lo, hi, (0, 0))
+        with_offsets = parts[0][2][0].shape[-1] == 3
+        source = None if with_offsets else _gather(parts, lo, hi, 1)
     with timings('LoG'):
         response = log_response(probability, sigma)
     with timings('peaks'):
@@ -239,6 +269,11 @@ def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings
         by = iy - lo
         confidence = neighbourhood(probability, by, ix)[0].max(axis=(1, 2)) if iy.size \
             else np.zeros(0, np.float32)
-        y, x = refine_positions(by, ix, probability, offsets, image=source)
-        y = y + lo
+        if with_offsets:
+            y, x = vote_positions(iy, ix, neighbourhood(probability, by, ix)[0],
+                                  _windows(parts, iy, ix, 1, (ny, valid.shape[1])),
+                                  _windows(parts, iy, ix, 2, (ny, valid.shape[1])))
+        else:
+            y, x = refine_positions(by, ix, probability, image=source)
+            y = y + lo
     return iy, ix, strength, confidence, y, x

@@ -26,7 +26,8 @@ from scipy.spatial import cKDTree
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 
 __all__ = ['log_response', 'log_halo', 'find_peaks', 'local_maxima', 'select_peaks',
-           'refine_positions', 'circle_overlap', 'neighbourhood', 'log_parabola_offsets']
+           'refine_positions', 'vote_positions', 'circle_overlap', 'neighbourhood',
+           'log_parabola_offsets']
 
 
 #: Maps larger than this many pixels are filtered in row blocks on
@@ -258,21 +259,42 @@ def refine_positions(iy, ix, probability, offsets=None, image=None):
     if iy.size == 0:
         return np.zeros(0), np.zeros(0)
     if offsets is not None:
-        oy, ox = np.mgrid[-1:2, -1:2]
-        vy = neighbourhood(offsets[0], iy, ix)[0] + oy    # votes relative to the peak pixel
-        vx = neighbourhood(offsets[1], iy, ix)[0] + ox
-        w = neighbourhood(probability, iy, ix)[0]
-        agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
-        w = np.where(agree, w, 0.0)
-        wsum = w.sum(axis=(1, 2))
-        wsum = np.where(wsum > 0, wsum, 1.0)
-        dy = (w * vy).sum(axis=(1, 2)) / wsum
-        dx = (w * vx).sum(axis=(1, 2)) / wsum
-        return iy + np.clip(dy, -1.5, 1.5), ix + np.clip(dx, -1.5, 1.5)
+        return vote_positions(iy, ix, neighbourhood(probability, iy, ix)[0],
+                              neighbourhood(offsets[0], iy, ix)[0],
+                              neighbourhood(offsets[1], iy, ix)[0])
     source = probability if image is None else image
     win = neighbourhood(np.asarray(source, dtype=float), iy, ix)[0]
     return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), \
         ix + _parabola(win[:, 1, 0], win[:, 1, 1], win[:, 1, 2])
+
+
+def vote_positions(iy, ix, probability, dy, dx):
+    """
+    Sub-pixel positions from the offset votes of the 3x3 neighbourhoods of
+    peaks (`refine_positions` with offsets, given the neighbourhoods).
+
+    Parameters
+    ----------
+    iy, ix : `~numpy.ndarray` of int
+        Peak pixels.
+    probability, dy, dx : ``(n, 3, 3)`` `~numpy.ndarray`
+        The probability and the predicted offsets around each peak (0
+        beyond the image), as `neighbourhood` gives them.
+
+    Returns
+    -------
+    y, x : `~numpy.ndarray` of float
+    """
+    oy, ox = np.mgrid[-1:2, -1:2]
+    vy = dy + oy        # votes relative to the peak pixel
+    vx = dx + ox
+    agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
+    w = np.where(agree, probability, 0.0)
+    wsum = w.sum(axis=(1, 2))
+    wsum = np.where(wsum > 0, wsum, 1.0)
+    shift_y = (w * vy).sum(axis=(1, 2)) / wsum
+    shift_x = (w * vx).sum(axis=(1, 2)) / wsum
+    return iy + np.clip(shift_y, -1.5, 1.5), ix + np.clip(shift_x, -1.5, 1.5)
 
 
 def log_parabola_offsets(windows):

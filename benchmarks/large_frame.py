@@ -10,7 +10,9 @@ measurement runs in a fresh process that reads the file with
 `asidl.io.read_image` (as ``asidl find`` does), builds the finder, and
 calls it once on the frame; its wall time and the process's peak
 resident memory (``ru_maxrss``, including Python, the libraries and the
-compiled network) are recorded with the finder's per-stage timings
+compiled network) are recorded with the time the network alone takes
+over the frame's tiles (so the share of everything else is known) and
+the finder's per-stage timings
 (`asidl.UNetLoGFinder.timings`; stages overlap on two threads, so they
 sum to more than the wall time of the stages that overlap).
 
@@ -73,12 +75,37 @@ def child(path, model, precision, band_rows):
     t2 = time.perf_counter()
     table = finder(image)
     t3 = time.perf_counter()
+    network_alone = _network_alone(finder, image.data.shape)
     result = {'startup': t1 - t0, 'read': t2 - t1, 'find': t3 - t2, 'total': t3 - t0,
+              'network_alone': network_alone,
               'n_sources': 0 if table is None else len(table),
               'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
               'cpu_seconds': sum(os.times()[:2]),
               'stages': dict(getattr(finder, 'timings', {}) or {})}
     print(json.dumps(result))
+
+
+def _network_alone(finder, shape):
+    """
+    Seconds the network alone takes over the tiles of a frame of ``shape``
+    (blank tiles, in the finder's batches, one after the other): the floor
+    that the other stages add to.
+    """
+    import numpy as np
+
+    try:
+        from asidl.predict import TileGrid, run_batch
+    except ImportError:     # a release before the band pipeline
+        return float('nan')
+
+    grid = TileGrid(shape, finder.model, tile_size=finder.tile_size,
+                    margin=finder.tile_margin, batch_size=finder.batch_size)
+    n_tiles = grid.ys.size * grid.xs.size
+    tile = np.zeros((grid.tile_y, grid.tile_x), np.float32)
+    t0 = time.perf_counter()
+    for start in range(0, n_tiles, grid.batch_size):
+        run_batch(finder.model, [tile] * min(grid.batch_size, n_tiles - start))
+    return time.perf_counter() - t0
 
 
 def measure(path, model, precision, band_rows=None, pythonpath=None):
@@ -129,15 +156,17 @@ def main(argv=None):
         for model in args.models:
             for precision in args.precisions:
                 r = measure(path, model, precision, args.band_rows, args.pythonpath)
+                alone = r.get('network_alone', float('nan'))
                 rows.append((args.label, size, density, model, precision, r['find'],
-                             size * size / r['find'] / 1e6, r['read'], r['startup'],
-                             r['cpu_seconds'], r['peak_rss_mib'], float32_mib,
-                             r['n_sources'], os.cpu_count()))
+                             size * size / r['find'] / 1e6, alone, 1 - alone / r['find'],
+                             r['read'], r['startup'], r['cpu_seconds'], r['peak_rss_mib'],
+                             float32_mib, r['n_sources'], os.cpu_count()))
                 print(f"{args.label}: {size}x{size} {model} {precision}: finder call "
                       f"{r['find']:.1f} s, read {r['read']:.1f} s, start-up "
                       f"{r['startup']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB "
                       f"({r['peak_rss_mib'] / float32_mib:.1f}x the float32 image), "
-                      f"{r['n_sources']} sources", flush=True)
+                      f"{r['n_sources']} sources; the network alone "
+                      f"{r.get('network_alone', float('nan')):.1f} s", flush=True)
                 for stage, seconds in r['stages'].items():
                     stage_rows.append((args.label, size, model, precision, stage, seconds,
                                        seconds / r['find']))
@@ -145,7 +174,8 @@ def main(argv=None):
                     print('   ' + ', '.join(f'{k} {v:.2f}' for k, v in r['stages'].items()),
                           flush=True)
     table = QTable(rows=rows, names=('version', 'size', 'density', 'model', 'precision',
-                                     'seconds', 'Mpix_per_s', 'read_s', 'startup_s',
+                                     'seconds', 'Mpix_per_s', 'network_alone_s',
+                                     'not_network', 'read_s', 'startup_s',
                                      'cpu_s', 'peak_rss_MiB', 'float32_image_MiB',
                                      'n_sources', 'cpus'))
     save_result(table, args.output)
