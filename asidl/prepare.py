@@ -132,11 +132,14 @@ def prepare_image(data, mask=None):
         raise ValueError(f'data is empty (shape {array.shape})')
     _check_unit(unit)
     valid = np.isfinite(array) if array.dtype.kind == 'f' else np.ones(array.shape, bool)
-    valid &= ~as_mask(mask, array.shape)
+    if mask is not None:
+        valid &= ~as_mask(mask, array.shape)
     if extra_mask is not None and np.ndim(extra_mask) > 0:
         valid &= ~as_mask(extra_mask, array.shape, name='the mask of data')
     work, offset, scale = _as_float32(array, valid)
-    overflow = valid & ~np.isfinite(work)
+    # Only a cast from a wider type can overflow float32.
+    wider = array.dtype.itemsize > 4 or (array.dtype.kind in 'iu' and array.dtype.itemsize == 4)
+    overflow = valid & ~np.isfinite(work) if wider else np.zeros((1, 1), bool)
     if overflow.any():
         warnings.warn(f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
                       f'float32 even after subtracting the median level {offset:.6g}; they are '
