@@ -191,7 +191,8 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                                  method=normalization, bkg=bkg, first_row=start,
                                  statistics=statistics)
                 a, b = grid.core_rows(r)
-                inputs[r] = rows[a - start:b - start].copy()
+                if state['channels'] != 3:     # kept only for models without offsets
+                    inputs[r] = rows[a - start:b - start].copy()
                 strip = grid.strip(r, rows)
                 del rows
             pending += [(r, c, tile) for c, tile in enumerate(grid.tiles(strip))]
