@@ -134,6 +134,43 @@ def measure(path, model, precision, band_rows=None, pythonpath=None, calls=1):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def write_rst(path):
+    """
+    The documentation's tables beside ``path`` (the ``.ecsv`` written by
+    `main`): the main columns of each measurement, and the seconds per stage
+    with one column per frame, model and precision.
+    """
+    from astropy.table import QTable
+
+    path = Path(path)
+    table = QTable.read(path)
+    columns = ['version', 'size', 'model', 'precision', 'seconds', 'cpu_s', 'warm_s',
+               'network_alone_s', 'not_network', 'peak_rss_MiB', 'n_sources']
+    view = table[columns]
+    for name in columns[4:-1]:
+        view[name].info.format = {'peak_rss_MiB': '.0f', 'not_network': '.2f'}.get(name, '.1f')
+    view.write(path.with_suffix('.rst'), format='ascii.rst', overwrite=True)
+    stages_path = path.with_name(path.stem + '_stages.ecsv')
+    if not stages_path.exists():
+        return
+    stages = QTable.read(stages_path)
+    configs = list(dict.fromkeys(zip(stages['size'], stages['model'], stages['precision'])))
+    rows = []
+    for stage in dict.fromkeys(stages['stage']):
+        row = [stage]
+        for size, model, precision in configs:
+            match = (stages['stage'] == stage) & (stages['size'] == size) \
+                & (stages['model'] == model) & (stages['precision'] == precision)
+            row.append(float(stages['seconds'][match][0]) if match.any() else float('nan'))
+        rows.append(row)
+    names = ['stage'] + [f'{size} {model.removeprefix("asidl-")} {precision}'
+                         for size, model, precision in configs]
+    pivot = QTable(rows=rows, names=names)
+    for name in names[1:]:
+        pivot[name].info.format = '.2f'
+    pivot.write(stages_path.with_suffix('.rst'), format='ascii.rst', overwrite=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--sizes', type=int, nargs='+', default=[2560, 10560])
@@ -150,8 +187,13 @@ def main(argv=None):
                         help='run this checkout of asidl in the measuring processes')
     parser.add_argument('--label', default='this release')
     parser.add_argument('--output', default='benchmarks/results/large_frame.ecsv')
+    parser.add_argument('--rst', action='store_true',
+                        help='only write the RST tables of an existing --output')
     parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rst:
+        write_rst(args.output)
+        return
     if args.child:
         child(args.child, args.models[0], args.precisions[0], args.band_rows, args.calls)
         return
@@ -202,6 +244,7 @@ def main(argv=None):
         stages = QTable(rows=stage_rows, names=('version', 'size', 'model', 'precision',
                                                 'stage', 'seconds', 'fraction'))
         save_result(stages, str(args.output).replace('.ecsv', '_stages.ecsv'))
+    write_rst(args.output)
 
 
 if __name__ == '__main__':
