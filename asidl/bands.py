@@ -18,6 +18,7 @@ done between them, and the LoG and peaks of one band run on a third
 thread while the network works on the next.
 """
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -49,13 +50,17 @@ class Timings(dict):
     can exceed the wall time.
     """
 
+    _lock = threading.Lock()
+
     @contextmanager
     def __call__(self, stage):
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self[stage] = self.get(stage, 0.0) + time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            with self._lock:     # stages are timed on several threads
+                self[stage] = self.get(stage, 0.0) + elapsed
 
 
 def _band_rows(grid, band_rows):
