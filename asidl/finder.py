@@ -5,8 +5,9 @@ interface of `photutils.detection.DAOStarFinder`.
 
 The class is a thin conductor of the package's steps:
 
-    prepare_image -> background_maps / normalize -> predict_maps
-      -> find_peaks / refine_positions -> photometry -> QTable
+    prepare_image -> background_map -> detect_in_bands (normalize,
+      predict, LoG, peaks and refine_positions, band by band)
+      -> photometry -> QTable
 """
 
 import datetime
@@ -18,12 +19,13 @@ import numpy as np
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
+from .bands import Timings, detect_in_bands
 from .calibration import ConfidenceCalibration
 from .catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
 from .engine import check_precision, load_network
 from .fwhm import FWHMWarning, measure_fwhm
-from .localize import find_peaks, log_parabola_offsets, neighbourhood, refine_positions
+from .localize import log_parabola_offsets, neighbourhood
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
@@ -140,6 +142,13 @@ class UNetLoGFinder(StarFinderBase):
         the given or measured FWHM (`asidl.catalog.dao_shape_columns`).
         They cost a few per cent of the run time; `False` leaves them
         out.
+    band_rows : int or None, optional
+        Rows of the image that are normalized, run through the network and
+        searched for peaks at a time (rounded down to whole rows of tiles,
+        at least one); memory grows with ``band_rows`` times the image
+        width, not with the image.  `None` (default) uses one row of tiles
+        (``tile_size - 2 tile_margin`` image rows).  The catalog does not
+        depend on it.
     precision : {'f32', 'bf16'}, optional
         Arithmetic of the network.  The bundled models run with OpenVINO
         on the CPU, without TensorFlow; ``'f32'`` gives TensorFlow's
@@ -176,7 +185,7 @@ class UNetLoGFinder(StarFinderBase):
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
                  batch_size=None, fwhm=None, shape_columns=True, precision='f32',
-                 calibration=None):
+                 calibration=None, band_rows=None):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = _positive_number(threshold, 'threshold')
@@ -199,6 +208,9 @@ class UNetLoGFinder(StarFinderBase):
         self.tile_margin = int(tile_margin)
         _check_sigma(self.sigma, self.tile_size, self.tile_margin)
         self.batch_size = _positive_int(batch_size, 'batch_size', allow_none=True)
+        self.band_rows = _positive_int(band_rows, 'band_rows', allow_none=True)
+        #: Seconds spent in each stage of the last call (`asidl.bands.Timings`).
+        self.timings = Timings()
         self.fwhm = None if fwhm is None else _positive_number(fwhm, 'fwhm')
         if not isinstance(shape_columns, (bool, np.bool_)):
             raise TypeError(f'shape_columns must be True or False, got {shape_columns!r}')
@@ -327,14 +339,26 @@ class UNetLoGFinder(StarFinderBase):
             ``meta`` records the package version, date, model and
             parameters.
         """
-        image = prepare_image(data, mask)
-        peak_max = self._peak_max_value(image.unit)
-        if not image.valid.any():
-            warnings.warn('No sources were found: every pixel is masked or not finite.',
-                          NoDetectionsWarning)
-            return None
-        bkg = background_map(image.data, image.valid)
+        self.timings = timings = Timings()
+        with timings('prepare'):
+            image = prepare_image(data, mask)
+            peak_max = self._peak_max_value(image.unit)
+            if not image.valid.any():
+                warnings.warn('No sources were found: every pixel is masked or not finite.',
+                              NoDetectionsWarning)
+                return None
+        with timings('background'):
+            bkg = background_map(image.data, image.valid)
         (iy, ix, response, confidence, y, x), scale = self._detect_at_scale(image, bkg)
+        with timings('photometry'):
+            table = self._catalog(image, bkg, iy, ix, response, confidence, y, x, peak_max)
+        if table is not None:
+            with timings('catalog'):
+                table = self._to_table(image, bkg, table, scale)
+        return table
+
+    def _catalog(self, image, bkg, iy, ix, response, confidence, y, x, peak_max):
+        """The columns of the sources kept, in row-major order (None if none)."""
         y, x = self._refine_bright(image, bkg, y, x)
 
         ny, nx = image.data.shape
@@ -355,42 +379,48 @@ class UNetLoGFinder(StarFinderBase):
             warnings.warn('No sources were found.', NoDetectionsWarning)
             return None
         idx = idx[np.lexsort((ix[idx], iy[idx]))]    # row-major order, as photutils
+        return {'x_centroid': x[idx], 'y_centroid': y[idx], 'confidence': confidence[idx],
+                'log_response': response[idx], 'background': background[idx],
+                'peak': peak[idx], 'flux': flux[idx]}
 
+    def _to_table(self, image, bkg, columns, scale):
         unit = image.unit
+        x, y, flux = columns['x_centroid'], columns['y_centroid'], columns['flux']
         table = catalog_table()
-        table['id'] = np.arange(1, idx.size + 1)
-        table['x_centroid'] = x[idx]
-        table['y_centroid'] = y[idx]
+        table['id'] = np.arange(1, x.size + 1)
+        table['x_centroid'] = x
+        table['y_centroid'] = y
         if image.wcs is not None:
-            table['sky_centroid'] = image.wcs.pixel_to_world(x[idx], y[idx])
-        table['confidence'] = (confidence[idx] if self.calibration is None
-                               else self.calibration(confidence[idx]))
-        table['log_response'] = response[idx]
+            table['sky_centroid'] = image.wcs.pixel_to_world(x, y)
+        table['confidence'] = (columns['confidence'] if self.calibration is None
+                               else self.calibration(columns['confidence']))
+        table['log_response'] = columns['log_response']
         if self.shape_columns:
-            shape = self._shape_columns(image, bkg, x[idx], y[idx], scale['fwhm'])
+            shape = self._shape_columns(image, bkg, x, y, scale['fwhm'])
             for name in SHAPE_COLUMNS:
                 table[name] = shape[name]
-        for name, values in (('background', background), ('peak', peak), ('flux', flux)):
-            table[name] = values[idx] if unit is None else values[idx] * unit
+        for name in ('background', 'peak', 'flux'):
+            table[name] = columns[name] if unit is None else columns[name] * unit
         with np.errstate(divide='ignore', invalid='ignore'):
-            table['mag'] = np.where(flux[idx] > 0, -2.5 * np.log10(flux[idx]), np.nan)
+            table['mag'] = np.where(flux > 0, -2.5 * np.log10(flux), np.nan)
         table.meta.update(self._meta())
         table.meta.update(scale)
         return table
 
     def _detect(self, image, bkg):
         """Peak pixels, LoG responses, confidences and positions at the image's own scale."""
-        prob, offsets, normalized = self._predict(image, bkg)
-        iy, ix, response = find_peaks(prob, sigma=self.sigma, threshold=self.threshold,
-                                      overlap=self.overlap, valid=image.valid)
-        y, x = refine_positions(iy, ix, prob, offsets, image=normalized)
-        return iy, ix, response, self._window_max(prob, iy, ix), y, x
+        return detect_in_bands(image, bkg, self.model, sigma=self.sigma,
+                               threshold=self.threshold, overlap=self.overlap,
+                               normalization=self.normalization, tile_size=self.tile_size,
+                               margin=self.tile_margin, batch_size=self.batch_size,
+                               band_rows=self.band_rows, timings=self.timings)
 
     def _detect_binned(self, image, factor):
         """`_detect` on the image block-summed by ``factor``, in original pixels."""
-        binned = block_sum(image, factor)
-        _, _, response, confidence, y, x = self._detect(
-            binned, background_map(binned.data, binned.valid))
+        with self.timings('resample'):
+            binned = block_sum(image, factor)
+            bkg = background_map(binned.data, binned.valid)
+        _, _, response, confidence, y, x = self._detect(binned, bkg)
         y, x = to_original(y, factor), to_original(x, factor)
         ny, nx = image.data.shape
         iy = np.clip(np.round(y).astype(int), 0, ny - 1)
@@ -409,17 +439,14 @@ class UNetLoGFinder(StarFinderBase):
             found = self._detect(image, bkg) if factor == 1 else self._detect_binned(image, factor)
             return found, {'fwhm': self.fwhm, 'fwhm_source': 'given', 'block_size': factor}
         passes = {1: self._detect(image, bkg)}
-        # The full-resolution background, made once for every measuring pass.
-        background = bkg.rows(0, image.data.shape[0])[0]
-        estimate = self._measure_fwhm(image, bkg, background, passes[1])
+        estimate = self._measure_fwhm(image, bkg, passes[1])
         # Stars too broad for the network leave too few bright detections to
         # measure at the image's own scale: look again on binned images.
         for factor in (2, 4):
             if estimate is not None:
                 break
             passes[factor] = self._detect_binned(image, factor)
-            estimate = self._measure_fwhm(image, bkg, background, passes[factor],
-                                          guess=4.0 * factor)
+            estimate = self._measure_fwhm(image, bkg, passes[factor], guess=4.0 * factor)
         if estimate is None:
             warnings.warn('The FWHM of the stars could not be measured (too few bright, '
                           'isolated, unsaturated stars); the image is searched at its own '
@@ -431,11 +458,11 @@ class UNetLoGFinder(StarFinderBase):
         return passes[factor], {'fwhm': round(float(estimate), 3), 'fwhm_source': 'measured',
                                 'fwhm_stars': estimate.n_stars, 'block_size': factor}
 
-    @staticmethod
-    def _measure_fwhm(image, bkg, background, found, guess=None):
+    def _measure_fwhm(self, image, bkg, found, guess=None):
         _, _, _, _, y, x = found
-        return measure_fwhm(image.data, image.valid, background, bkg.noise_at(y, x), x, y,
-                            guess=guess)
+        with self.timings('fwhm'):
+            return measure_fwhm(image.data, image.valid, bkg, bkg.noise_at(y, x), x, y,
+                                guess=guess)
 
     @staticmethod
     def _refine_bright(image, bkg, y, x):
@@ -460,17 +487,29 @@ class UNetLoGFinder(StarFinderBase):
         return y, x
 
     @staticmethod
-    def _shape_columns(image, bkg, x, y, fwhm):
-        """DAOStarFinder's shape columns, on the background-subtracted image."""
+    def _shape_columns(image, bkg, x, y, fwhm, rows=512):
+        """
+        DAOStarFinder's shape columns, on the background-subtracted image,
+        made a band of ``rows`` rows (plus the kernel's reach) at a time.
+        """
         if fwhm is None:
             return dao_shape_columns(None, x, y, None)
-        background = bkg.rows(0, image.data.shape[0])[0]
-        subtracted = np.where(image.valid, image.data - background, 0.0)
-        return dao_shape_columns(subtracted, x, y, fwhm)
-
-    @staticmethod
-    def _window_max(array, iy, ix):
-        return neighbourhood(array, iy, ix)[0].max(axis=(1, 2))
+        columns = {name: np.empty(x.size, dtype=int if name == 'n_pixels' else float)
+                   for name in SHAPE_COLUMNS}
+        ny = image.data.shape[0]
+        halo = int(np.ceil(2 * fwhm)) + 3
+        row = np.clip(np.round(y).astype(int), 0, ny - 1)
+        for start in range(0, ny, rows):
+            inside = np.flatnonzero((row >= start) & (row < start + rows))
+            if inside.size == 0:
+                continue
+            lo, hi = max(start - halo, 0), min(start + rows + halo, ny)
+            background = bkg.rows(lo, hi)[0]
+            subtracted = np.where(image.valid[lo:hi], image.data[lo:hi] - background, 0.0)
+            band = dao_shape_columns(subtracted, x[inside], y[inside] - lo, fwhm)
+            for name in SHAPE_COLUMNS:
+                columns[name][inside] = band[name]
+        return columns
 
     @staticmethod
     def _photometry(image, bkg, iy, ix):

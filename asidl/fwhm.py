@@ -43,6 +43,9 @@ MIN_STAR_FWHM = 0.8
 #: Widths within this fraction of the most common one count as that one.
 _MODE_WIDTH = 0.15
 
+#: Pixels read at a time when scanning the whole image.
+_ROW_PIXELS = 1_000_000
+
 #: FWHM assumed for the first fit, before the image's is known (pixels).
 _FIRST_GUESS = 4.0
 
@@ -82,40 +85,78 @@ def _fit_box(fwhm):
 
 
 def _saturation_level(data, valid):
-    """The image's largest value if it repeats (a clipped detector), else `None`."""
-    values = data[valid]
-    if values.size == 0:
-        return None
-    top = values.max()
-    return float(top) if np.count_nonzero(values >= top) > 1 else None
+    """
+    The image's largest value if it repeats (a clipped detector), else `None`;
+    found over blocks of rows, without copying the image.
+    """
+    top, count = -np.inf, 0
+    step = max(1, _ROW_PIXELS // max(data.shape[1], 1))
+    for start in range(0, data.shape[0], step):
+        values = data[start:start + step][valid[start:start + step]]
+        if values.size == 0:
+            continue
+        block_top = values.max()
+        if block_top > top:
+            top, count = block_top, 0
+        if block_top == top:
+            count += np.count_nonzero(values == top)
+    return float(top) if count > 1 else None
 
 
-def _usable(subtracted, data, valid, noise, x, y, radius, isolation, saturation):
+def _subtracted(data, valid, background, y0, y1, x0, x1):
+    """
+    Background-subtracted data of the pixels ``[y0:y1, x0:x1]`` (inside the
+    image), 0 where invalid, in float64.
+    """
+    if hasattr(background, 'cutout'):
+        level = background.cutout(y0, y1, x0, x1)[0]
+    else:
+        level = background[y0:y1, x0:x1]
+    return np.where(valid[y0:y1, x0:x1], data[y0:y1, x0:x1] - level, 0.0)
+
+
+def _windows(data, valid, background, iy, ix, radius):
+    """
+    The ``(2 radius + 1)`` squares of data around pixels ``(iy, ix)`` (inside
+    the image), their validity, and their background-subtracted values (0
+    where invalid, float64), as `_subtracted` gives them.
+    """
+    from .localize import neighbourhood
+
+    values, _, yy, xx = neighbourhood(data, iy, ix, radius)
+    if hasattr(background, 'background_pixels'):
+        level = background.background_pixels(yy, xx)
+    else:
+        level = background[yy, xx]
+    good = valid[yy, xx]
+    return values, good, np.where(good, values - level, 0.0)
+
+
+def _usable(data, valid, background, noise, x, y, radius, isolation, saturation):
     """Which sources are bright, isolated, unsaturated and unmasked."""
     ny, nx = data.shape
     ix = np.round(x).astype(int)
     iy = np.round(y).astype(int)
     margin = max(radius, 2)     # the box, and the neighbours of the core's brightest pixel
-    inside = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
-    keep = inside.copy()
+    keep = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
     peak = np.full(x.size, -np.inf)
-    for k in np.flatnonzero(inside):
-        box = np.s_[iy[k] - radius:iy[k] + radius + 1, ix[k] - radius:ix[k] + radius + 1]
-        if not valid[box].all():
-            keep[k] = False
-            continue
-        if saturation is not None and data[box].max() >= saturation:
-            keep[k] = False
-            continue
-        core = subtracted[iy[k] - 1:iy[k] + 2, ix[k] - 1:ix[k] + 2]
-        cy, cx = np.unravel_index(np.argmax(core), core.shape)
-        top = subtracted[iy[k] + cy - 1, ix[k] + cx - 1]
-        cross = subtracted[iy[k] + cy - 1 + np.array([-1, 1, 0, 0]),
-                           ix[k] + cx - 1 + np.array([0, 0, -1, 1])]
-        if cross.min() < SHARP_EDGE * top:
-            keep[k] = False
-            continue
-        peak[k] = top
+    idx = np.flatnonzero(keep)
+    if idx.size:
+        # The 5x5 pixels around each source: its 3x3 core and their neighbours.
+        _, _, sub = _windows(data, valid, background, iy[idx], ix[idx], 2)
+        core = sub[:, 1:4, 1:4].reshape(idx.size, 9)
+        brightest = np.argmax(core, axis=1)
+        cy, cx = brightest // 3 + 1, brightest % 3 + 1
+        rows = np.arange(idx.size)
+        top = sub[rows, cy, cx]
+        cross = np.stack([sub[rows, cy - 1, cx], sub[rows, cy + 1, cx],
+                          sub[rows, cy, cx - 1], sub[rows, cy, cx + 1]], axis=1)
+        values, good, _ = _windows(data, valid, background, iy[idx], ix[idx], radius)
+        ok = good.all(axis=(1, 2)) & ~(cross.min(axis=1) < SHARP_EDGE * top)
+        if saturation is not None:
+            ok &= ~(values.max(axis=(1, 2)) >= saturation)
+        keep[idx] = ok
+        peak[idx[ok]] = top[ok]
     keep &= peak > FWHM_STAR_SNR * noise
     if x.size > 1:
         # A neighbour's core or wings inside the box would widen the fit.
@@ -124,13 +165,37 @@ def _usable(subtracted, data, valid, noise, x, y, radius, isolation, saturation)
     return keep, peak
 
 
-def _fit(subtracted, valid, x, y, fwhm):
+def _fit(data, valid, background, x, y, fwhm):
+    """
+    FWHMs fitted to the sources at ``x, y`` (well inside the image).
+
+    The fits see only the pixels of their boxes, so they are made on a
+    mosaic of background-subtracted stamps around the sources, side by
+    side, instead of on a background-subtracted copy of the whole image.
+    """
     from photutils.psf import fit_fwhm
 
+    fit_shape = _fit_box(fwhm)
+    half = fit_shape // 2 + 2
+    size = 2 * half + 1
+    ny, nx = data.shape
+    mosaic = np.zeros((size, size * x.size))
+    masked = np.ones(mosaic.shape, dtype=bool)
+    mx, my = np.empty(x.size), np.empty(x.size)
+    for k in range(x.size):
+        cx, cy = int(np.round(x[k])), int(np.round(y[k]))
+        y0, y1 = max(cy - half, 0), min(cy + half + 1, ny)
+        x0, x1 = max(cx - half, 0), min(cx + half + 1, nx)
+        top, left = y0 - (cy - half), k * size + x0 - (cx - half)
+        mosaic[top:top + y1 - y0, left:left + x1 - x0] = _subtracted(data, valid, background,
+                                                                     y0, y1, x0, x1)
+        masked[top:top + y1 - y0, left:left + x1 - x0] = ~valid[y0:y1, x0:x1]
+        mx[k] = x[k] - (cx - half) + k * size
+        my[k] = y[k] - (cy - half)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')     # fitting and convergence chatter
-        fitted = fit_fwhm(subtracted, xypos=np.column_stack([x, y]), fwhm=fwhm,
-                          fit_shape=_fit_box(fwhm), mask=~valid)
+        fitted = fit_fwhm(mosaic, xypos=np.column_stack([mx, my]), fwhm=fwhm,
+                          fit_shape=fit_shape, mask=masked)
     return np.asarray(fitted, dtype=float)
 
 
@@ -164,8 +229,9 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
         The image, not background subtracted.
     valid : 2D bool `~numpy.ndarray`
         Pixels carrying data.
-    background : 2D `~numpy.ndarray`
-        The background to subtract from ``data``.
+    background : 2D `~numpy.ndarray` or `~asidl.normalize.BackgroundMap`
+        The background to subtract from ``data``: an image, or a map
+        evaluated only around the sources (no full-frame copy is made).
     noise : `~numpy.ndarray`
         The background noise (standard deviation) at each source.
     x, y : `~numpy.ndarray`
@@ -188,7 +254,6 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
     noise = np.broadcast_to(np.asarray(noise, dtype=float), x.shape)
     if x.size < MIN_FWHM_STARS:
         return None
-    subtracted = np.where(valid, data - background, 0.0)
     saturation = _saturation_level(data, valid)
     fwhm = _FIRST_GUESS if guess is None else float(guess)
     radius = None
@@ -197,13 +262,13 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
             break
         radius = _fit_box(fwhm) // 2
         isolation = max(2 * radius + 1, 1.5 * fwhm)
-        keep, peak = _usable(subtracted, data, valid, noise, x, y, radius, isolation,
+        keep, peak = _usable(data, valid, background, noise, x, y, radius, isolation,
                              saturation)
         if np.count_nonzero(keep) < MIN_FWHM_STARS:
             return None
         idx = np.flatnonzero(keep)
         idx = idx[np.argsort(-peak[idx] / noise[idx], kind='stable')[:MAX_FWHM_STARS]]
-        used, fwhm, scatter = _robust_median(_fit(subtracted, valid, x[idx], y[idx], fwhm))
+        used, fwhm, scatter = _robust_median(_fit(data, valid, background, x[idx], y[idx], fwhm))
         if used.size < _MIN_AGREEING or not np.isfinite(fwhm):
             return None
     return FWHMEstimate(fwhm, used.size, scatter)

@@ -271,6 +271,11 @@ def read_image(path, *, hdu=None, mask=None, mask_hdu='auto'):
         else:
             extra = _as_bool_mask(mask, data.shape, 'mask')
         bad = extra if bad is None else bad | extra
+    if not data.dtype.isnative and data.flags.writeable and not isinstance(data, np.memmap):
+        # FITS stores big-endian numbers: swap them in place (the array was
+        # read for us alone), so that the finder can use float32 data as they
+        # are instead of copying the whole frame.
+        data = data.byteswap(inplace=True).view(data.dtype.newbyteorder())
     unit = _parse_unit(header['BUNIT'], path) if 'BUNIT' in header else None
     meta = {'filename': str(path), 'hdu': index, 'header': header}
     return NDData(data, mask=bad, unit=unit, wcs=wcs, meta=meta)

@@ -25,7 +25,8 @@ from scipy.spatial import cKDTree
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 
-__all__ = ['log_response', 'find_peaks', 'refine_positions', 'circle_overlap', 'neighbourhood',
+__all__ = ['log_response', 'log_halo', 'find_peaks', 'local_maxima', 'select_peaks',
+           'refine_positions', 'vote_positions', 'circle_overlap', 'neighbourhood',
            'log_parabola_offsets']
 
 
@@ -49,10 +50,7 @@ def log_response(probability, sigma=LOG_SIGMA):
         response = ndimage.gaussian_laplace(probability, sigma, mode='constant', cval=0.0)
         response *= -sigma**2
         return response
-    # Each output row depends on input rows within the filter radius (scipy
-    # truncates the Gaussian at 4 sigma), so blocks with that much halo
-    # reproduce the whole-map result exactly.
-    halo = int(4.0 * sigma + 0.5) + 1
+    halo = log_halo(sigma)
     edges = np.linspace(0, ny, n_blocks + 1).astype(int)
     response = np.empty_like(probability)
 
@@ -65,6 +63,15 @@ def log_response(probability, sigma=LOG_SIGMA):
     with ThreadPoolExecutor(n_blocks) as pool:
         list(pool.map(block, range(n_blocks)))
     return response
+
+
+def log_halo(sigma=LOG_SIGMA):
+    """
+    Rows of probability on each side of a band of rows that give its LoG
+    response exactly: each output row depends on input rows within the
+    filter radius (scipy truncates the Gaussian at 4 sigma), plus one.
+    """
+    return int(4.0 * sigma + 0.5) + 1
 
 
 def circle_overlap(distance, radius):
@@ -106,25 +113,61 @@ def find_peaks(probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
         LoG response at the peaks.
     """
     response = log_response(np.asarray(probability, dtype=np.float32), sigma)
-    iy, ix = _local_maxima(response, threshold)
+    iy, ix = local_maxima(response, threshold)
     if valid is not None:
         keep = valid[iy, ix]
         iy, ix = iy[keep], ix[keep]
-    strength = response[iy, ix]
-    order = np.argsort(-strength, kind='stable')
-    iy, ix, strength = iy[order], ix[order], strength[order]
-    keep = _prune(iy, ix, _overlap_distance(sigma, overlap))
-    return iy[keep], ix[keep], strength[keep]
+    order, keep = select_peaks(iy, ix, response[iy, ix], sigma=sigma, overlap=overlap)
+    return iy[order][keep], ix[order][keep], response[iy, ix][order][keep]
 
 
-def _local_maxima(response, threshold):
+def select_peaks(iy, ix, strength, *, sigma=LOG_SIGMA, overlap=LOG_OVERLAP):
+    """
+    The order of candidate peaks, strongest first, and which of them
+    survive the overlap test (of two blobs overlapping by more than
+    ``overlap``, only the stronger is kept).
+
+    Returns
+    -------
+    order : `~numpy.ndarray` of int
+        Indices of the candidates, strongest first (ties in input order).
+    keep : `~numpy.ndarray` of bool
+        Whether each candidate, in that order, is kept.
+    """
+    order = np.argsort(-np.asarray(strength), kind='stable')
+    keep = _prune(np.asarray(iy)[order], np.asarray(ix)[order], _overlap_distance(sigma, overlap))
+    return order, keep
+
+
+def local_maxima(response, threshold, *, first_row=0, n_rows=None):
     """
     Pixels above ``threshold`` that are not exceeded by any of their 8
     neighbours (as a 3x3 maximum filter would find them, but checking only
     the few pixels above the threshold).
+
+    Parameters
+    ----------
+    response : 2D `~numpy.ndarray`
+        A LoG response map, or a band of rows of one.
+    threshold : float
+    first_row : int, optional
+        Row of the whole map at which ``response`` starts.
+    n_rows : int or None, optional
+        Rows of the whole map (those of ``response`` if `None`).  Pixels on
+        the first and last rows of a band that is not at an edge of the
+        map are not returned: their neighbours are not all in the band.
+
+    Returns
+    -------
+    iy, ix : `~numpy.ndarray` of int
+        Row-major, rows in the whole map's numbering.
     """
-    iy, ix = np.nonzero(response > threshold)
     ny, nx = response.shape
+    n_rows = ny if n_rows is None else n_rows
+    lo = 0 if first_row == 0 else 1
+    hi = ny if first_row + ny == n_rows else ny - 1
+    iy, ix = np.nonzero(response[lo:hi] > threshold)
+    iy += lo
     keep = np.ones(iy.size, dtype=bool)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -134,7 +177,7 @@ def _local_maxima(response, threshold):
             inside = (ny_ >= 0) & (ny_ < ny) & (nx_ >= 0) & (nx_ < nx)
             neighbour = response[np.clip(ny_, 0, ny - 1), np.clip(nx_, 0, nx - 1)]
             keep &= ~inside | (response[iy, ix] >= neighbour)
-    return iy[keep], ix[keep]
+    return iy[keep] + first_row, ix[keep]
 
 
 def _prune(iy, ix, max_distance):
@@ -216,21 +259,42 @@ def refine_positions(iy, ix, probability, offsets=None, image=None):
     if iy.size == 0:
         return np.zeros(0), np.zeros(0)
     if offsets is not None:
-        oy, ox = np.mgrid[-1:2, -1:2]
-        vy = neighbourhood(offsets[0], iy, ix)[0] + oy    # votes relative to the peak pixel
-        vx = neighbourhood(offsets[1], iy, ix)[0] + ox
-        w = neighbourhood(probability, iy, ix)[0]
-        agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
-        w = np.where(agree, w, 0.0)
-        wsum = w.sum(axis=(1, 2))
-        wsum = np.where(wsum > 0, wsum, 1.0)
-        dy = (w * vy).sum(axis=(1, 2)) / wsum
-        dx = (w * vx).sum(axis=(1, 2)) / wsum
-        return iy + np.clip(dy, -1.5, 1.5), ix + np.clip(dx, -1.5, 1.5)
+        return vote_positions(iy, ix, neighbourhood(probability, iy, ix)[0],
+                              neighbourhood(offsets[0], iy, ix)[0],
+                              neighbourhood(offsets[1], iy, ix)[0])
     source = probability if image is None else image
     win = neighbourhood(np.asarray(source, dtype=float), iy, ix)[0]
     return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), \
         ix + _parabola(win[:, 1, 0], win[:, 1, 1], win[:, 1, 2])
+
+
+def vote_positions(iy, ix, probability, dy, dx):
+    """
+    Sub-pixel positions from the offset votes of the 3x3 neighbourhoods of
+    peaks (`refine_positions` with offsets, given the neighbourhoods).
+
+    Parameters
+    ----------
+    iy, ix : `~numpy.ndarray` of int
+        Peak pixels.
+    probability, dy, dx : ``(n, 3, 3)`` `~numpy.ndarray`
+        The probability and the predicted offsets around each peak (0
+        beyond the image), as `neighbourhood` gives them.
+
+    Returns
+    -------
+    y, x : `~numpy.ndarray` of float
+    """
+    oy, ox = np.mgrid[-1:2, -1:2]
+    vy = dy + oy        # votes relative to the peak pixel
+    vx = dx + ox
+    agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
+    w = np.where(agree, probability, 0.0)
+    wsum = w.sum(axis=(1, 2))
+    wsum = np.where(wsum > 0, wsum, 1.0)
+    shift_y = (w * vy).sum(axis=(1, 2)) / wsum
+    shift_x = (w * vx).sum(axis=(1, 2)) / wsum
+    return iy + np.clip(shift_y, -1.5, 1.5), ix + np.clip(shift_x, -1.5, 1.5)
 
 
 def log_parabola_offsets(windows):

@@ -30,7 +30,8 @@ from scipy import ndimage
 
 from .constants import ASINH_SOFTENING, BACKGROUND_BOX
 
-__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize']
+__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize',
+           'standardize_statistics']
 
 NORMALIZATIONS = ('asinh', 'standardize')
 
@@ -46,11 +47,31 @@ _ROW_PIXELS = 1_000_000
 _SAMPLE = 2
 
 
+def _threads(n_tasks):
+    return max(1, min(os.cpu_count() or 1, 8, n_tasks))
+
+
 def _block_median(data, valid, box):
     """
     Median of the valid pixels of each block (NaN for blocks with none),
     from ``data`` sampled every `_SAMPLE` pixels (``box`` is in full pixels).
+    Large frames are shared out over threads by rows of blocks (numpy
+    releases the GIL while it partitions), with the same result.
     """
+    step = box // _SAMPLE
+    gy = -(-data.shape[0] // step)
+    threads = _threads(gy // 4) if data.size > _ROW_PIXELS else 1
+    if threads == 1:
+        return _block_median_rows(data, valid, box)
+    edges = np.linspace(0, gy, threads + 1).astype(int) * step
+    with ThreadPoolExecutor(threads) as pool:
+        parts = pool.map(lambda k: _block_median_rows(data[edges[k]:edges[k + 1]],
+                                                      valid[edges[k]:edges[k + 1]], box),
+                         range(threads))
+        return np.concatenate(list(parts))
+
+
+def _block_median_rows(data, valid, box):
     step = box // _SAMPLE
     ny, nx = data.shape
     gy, gx = -(-ny // step), -(-nx // step)
@@ -145,8 +166,29 @@ class BackgroundMap:
 
     def rows(self, start, stop):
         """Full-resolution ``(background, noise)`` of rows ``start:stop``."""
-        ys, xs = np.arange(start, stop), np.arange(self.shape[1])
+        return self.cutout(start, stop, 0, self.shape[1])
+
+    def cutout(self, y0, y1, x0, x1):
+        """
+        Full-resolution ``(background, noise)`` of the pixels ``[y0:y1,
+        x0:x1]``, float32; each pixel's value is the same whatever the
+        cutout it is part of (the interpolation is separable).
+        """
+        ys, xs = np.arange(y0, y1), np.arange(x0, x1)
         return self._on_grid(self.background, ys, xs), self._on_grid(self.noise, ys, xs)
+
+    def background_pixels(self, y, x):
+        """
+        Background at integer pixels ``y, x`` (arrays of any shape), float32:
+        the values `rows` and `cutout` give there, bit for bit.
+        """
+        y, x = np.asarray(y), np.asarray(x)
+        y0, y1, fy = _axis_weights(y.ravel(), self._cy)
+        x0, x1, fx = _axis_weights(x.ravel(), self._cx)
+        grid = self.background.astype(np.float32)
+        top = grid[y0, x0] * (1 - fx) + grid[y0, x1] * fx
+        bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
+        return (top * (1 - fy) + bottom * fy).reshape(y.shape)
 
     def background_at(self, y, x):
         """Background at pixel positions ``y, x`` (arrays of any shape)."""
@@ -166,21 +208,20 @@ def _plane_slopes(sampled, valid):
     pixels half the frame apart, which a linear gradient shifts exactly and
     stars (on either side of a difference) do not bias.
     """
-    slopes = []
-    for axis in (0, 1):
+    def slope(axis):
         n = sampled.shape[axis]
         lag = n // 2
         if lag < 4:
-            slopes.append(np.float32(0.0))
-            continue
-        a = np.take(sampled, np.arange(lag, n), axis=axis)
-        b = np.take(sampled, np.arange(n - lag), axis=axis)
-        both = np.take(valid, np.arange(lag, n), axis=axis) \
-            & np.take(valid, np.arange(n - lag), axis=axis)
-        diff = (a - b)[both]
-        slopes.append(np.float32(np.median(diff) / (lag * _SAMPLE)) if diff.size
-                      else np.float32(0.0))
-    return slopes
+            return np.float32(0.0)
+        later = (slice(lag, n), slice(None))[::1 if axis == 0 else -1]
+        earlier = (slice(0, n - lag), slice(None))[::1 if axis == 0 else -1]
+        diff = (sampled[later] - sampled[earlier])[valid[later] & valid[earlier]]
+        return np.float32(np.median(diff) / (lag * _SAMPLE)) if diff.size else np.float32(0.0)
+
+    if sampled.size > _ROW_PIXELS and _threads(2) > 1:
+        with ThreadPoolExecutor(2) as pool:      # one axis per thread
+            return list(pool.map(slope, (0, 1)))
+    return [slope(0), slope(1)]
 
 
 def background_map(data, valid, *, box=BACKGROUND_BOX):
@@ -220,7 +261,15 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     # The noise is the MAD of the residuals from the interpolated background,
     # not from each block's median, so that a gradient across a block does
     # not count as noise.
-    residual = np.abs(sampled - bkg._on_grid(background, ys, xs))
+    residual = np.empty(sampled.shape, dtype=np.float32)
+
+    def residual_rows(rows):
+        residual[rows] = np.abs(sampled[rows] - bkg._on_grid(background, ys[rows], xs))
+
+    step = max(1, _ROW_PIXELS // max(xs.size, 1))
+    blocks = [slice(start, start + step) for start in range(0, ys.size, step)]
+    with ThreadPoolExecutor(_threads(len(blocks))) as pool:
+        list(pool.map(residual_rows, blocks))
     sigma = _fill_and_smooth(_block_median(residual, sampled_valid, box) * _MAD_TO_STD)
     # A block of constant values (blank edge, saturated core) has zero MAD;
     # use the frame's typical noise there.
@@ -230,7 +279,30 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     return bkg
 
 
-def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
+def standardize_statistics(data, valid):
+    """
+    Mean and standard deviation of the valid pixels of a frame, for the
+    ``'standardize'`` normalization, accumulated in float64 over blocks of
+    rows (no full-frame copy).
+    """
+    n, total, squares = 0, 0.0, 0.0
+    ny, nx = data.shape
+    step = max(1, _ROW_PIXELS // max(nx, 1))
+    for start in range(0, ny, step):
+        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        n += good.size
+        total += good.sum()
+    if n == 0:
+        return 0.0, 1.0
+    mean = total / n
+    for start in range(0, ny, step):
+        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        squares += np.sum((good - mean) ** 2)
+    return float(mean), float(np.sqrt(squares / n))
+
+
+def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX, first_row=0,
+              statistics=None):
     """
     Normalize a raw frame into network input.
 
@@ -248,6 +320,12 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
         only).
     box : int, optional
         Block size of the background map, if it is computed here.
+    first_row : int, optional
+        The row of the frame that ``bkg`` describes at which ``data``, a
+        band of its rows, starts.
+    statistics : tuple of two float or None, optional
+        The frame's mean and standard deviation for ``'standardize'``
+        (`standardize_statistics`), when ``data`` is a band of it.
 
     Returns
     -------
@@ -257,10 +335,8 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
     if method not in NORMALIZATIONS:
         raise ValueError(f'normalization must be one of {NORMALIZATIONS}, got {method!r}')
     if method == 'standardize':
-        good = data[valid]
-        mean = float(np.mean(good)) if good.size else 0.0
-        std = float(np.std(good)) if good.size else 1.0
-        out = ((data - mean) / (std if std > 0 else 1.0)).astype(np.float32)
+        mean, std = standardize_statistics(data, valid) if statistics is None else statistics
+        out = ((data - np.float32(mean)) / np.float32(std if std > 0 else 1.0)).astype(np.float32)
         out[~valid] = 0.0
         return out
     if bkg is None:
@@ -271,7 +347,7 @@ def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX):
 
     def rows(start):
         stop = min(start + step, ny)
-        background, noise = bkg.rows(start, stop)
+        background, noise = bkg.rows(first_row + start, first_row + stop)
         chunk = data[start:stop] - background
         chunk /= noise * ASINH_SOFTENING
         out[start:stop] = np.arcsinh(chunk)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .constants import DEPTH_MULTIPLE, TILE_MARGIN, TILE_SIZE
 
-__all__ = ['predict_maps', 'tile_origins', 'tile_shape']
+__all__ = ['TileGrid', 'predict_maps', 'run_batch', 'tile_origins', 'tile_shape']
 
 #: Pixels per network call when the batch size is automatic: bounds the
 #: memory of the full-resolution activations (about 0.5 GB for the default
@@ -61,6 +61,110 @@ def _check_tiling(tile_size, margin):
                          f'(4 * tile_margin <= tile_size = {tile_size}), got {margin!r}')
 
 
+class TileGrid:
+    """
+    The tiles that cover an image, and the batches they go through the
+    network in.
+
+    `predict_maps` runs every tile of the grid at once; the finder's band
+    pipeline (`asidl.bands`) runs them tile row by tile row, in the same
+    batches, so both give the same maps.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the image.
+    model
+        As for `predict_maps`.
+    tile_size, margin, batch_size
+        As for `predict_maps`.
+
+    Attributes
+    ----------
+    tile_y, tile_x : int
+        Tile shape.
+    core_y, core_x : int
+        Shape of the part of each tile that is kept.
+    ys, xs : `~numpy.ndarray` of int
+        Image row and column of the first core pixel of each tile row and
+        column.
+    batch_size : int
+        Tiles per network call.
+    """
+
+    def __init__(self, shape, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN,
+                 batch_size=None):
+        _check_tiling(tile_size, margin)
+        ny, nx = shape
+        self.shape = (ny, nx)
+        self.margin = margin
+        fixed_y, fixed_x = tuple(model.input_shape)[1:3]
+        if fixed_y is not None or fixed_x is not None:
+            # A model built for one input size (like the ASID-L authors' 256x256)
+            # gets tiles of exactly that size.
+            tile_y, tile_x = fixed_y or tile_size, fixed_x or tile_size
+            if min(tile_y, tile_x) - 2 * margin < 1:
+                raise ValueError(f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
+                                 'inputs this model requires')
+        else:
+            tile_y, tile_x = tile_shape((ny, nx), tile_size, margin)
+        if batch_size is None:
+            batch_size = max(1, BATCH_PIXELS // (tile_y * tile_x))
+            # An engine that runs several tiles in parallel (one per core) gets
+            # batches it can share out evenly.
+            streams = getattr(model, 'streams', 1)
+            batch_size = max(streams, batch_size // streams * streams)
+        self.batch_size = batch_size
+        self.tile_y, self.tile_x = tile_y, tile_x
+        self.core_y, self.core_x = tile_y - 2 * margin, tile_x - 2 * margin
+        self.ys = tile_origins(ny, self.core_y)
+        self.xs = tile_origins(nx, self.core_x)
+
+    def input_rows(self, row):
+        """Image rows ``(start, stop)`` that tile row ``row`` sees (clipped to the image)."""
+        y0 = self.ys[row] - self.margin
+        return max(y0, 0), min(y0 + self.tile_y, self.shape[0])
+
+    def core_rows(self, row):
+        """Image rows ``(start, stop)`` whose maps tile row ``row`` gives."""
+        y0 = self.ys[row]
+        return y0, min(y0 + self.core_y, self.shape[0])
+
+    def strip(self, row, normalized):
+        """
+        The zero-padded input strip of tile row ``row``, of shape ``(tile_y,
+        xs[-1] + tile_x)``, from the normalized image rows `input_rows`.
+        """
+        start, stop = self.input_rows(row)
+        top = start - (self.ys[row] - self.margin)
+        strip = np.zeros((self.tile_y, self.xs[-1] + self.tile_x), dtype=np.float32)
+        strip[top:top + stop - start, self.margin:self.margin + self.shape[1]] = normalized
+        return strip
+
+    def tiles(self, strip):
+        """The tiles (views) of a strip, left to right."""
+        return [strip[:, x0:x0 + self.tile_x] for x0 in self.xs]
+
+    def paste(self, out, maps, row, column):
+        """
+        Copy the core of one tile's network output ``out`` (``(tile_y,
+        tile_x, c)``) into ``maps``, a list of the ``c`` (or fewer) maps of
+        tile row ``row``'s core rows.
+        """
+        ny, nx = self.shape
+        x0 = self.xs[column]
+        h = min(self.core_y, ny - self.ys[row])
+        w = min(self.core_x, nx - x0)
+        m = self.margin
+        for channel, target in enumerate(maps):
+            target[:, x0:x0 + w] = out[m:m + h, m:m + w, channel]
+
+
+def run_batch(model, tiles):
+    """The network's output for a list of ``(ny, nx)`` tiles, as ``(n, ny, nx, c)``."""
+    return np.asarray(model.predict_on_batch(np.stack(tiles)[..., None]))
+
+
 def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=None):
     """
     Probability (and offset) maps of a normalized image.
@@ -90,44 +194,23 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     probability : 2D float32 `~numpy.ndarray`
     offsets : tuple of two 2D float32 `~numpy.ndarray`, or None
     """
-    _check_tiling(tile_size, margin)
     ny, nx = normalized.shape
-    fixed_y, fixed_x = tuple(model.input_shape)[1:3]
-    if fixed_y is not None or fixed_x is not None:
-        # A model built for one input size (like the ASID-L authors' 256x256)
-        # gets tiles of exactly that size.
-        tile_y, tile_x = fixed_y or tile_size, fixed_x or tile_size
-        if min(tile_y, tile_x) - 2 * margin < 1:
-            raise ValueError(f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
-                             'inputs this model requires')
-    else:
-        tile_y, tile_x = tile_shape((ny, nx), tile_size, margin)
-    if batch_size is None:
-        batch_size = max(1, BATCH_PIXELS // (tile_y * tile_x))
-        # An engine that runs several tiles in parallel (one per core) gets
-        # batches it can share out evenly.
-        streams = getattr(model, 'streams', 1)
-        batch_size = max(streams, batch_size // streams * streams)
-    core_y, core_x = tile_y - 2 * margin, tile_x - 2 * margin
-    ys = tile_origins(ny, core_y)
-    xs = tile_origins(nx, core_x)
-    padded = np.zeros((ys[-1] + tile_y, xs[-1] + tile_x), dtype=np.float32)
-    padded[margin:margin + ny, margin:margin + nx] = normalized
+    grid = TileGrid((ny, nx), model, tile_size=tile_size, margin=margin, batch_size=batch_size)
     probability = np.zeros((ny, nx), dtype=np.float32)
     offsets = None
-    origins = [(y0, x0) for y0 in ys for x0 in xs]
-    for start in range(0, len(origins), batch_size):
-        chunk = origins[start:start + batch_size]
-        batch = np.stack([padded[y0:y0 + tile_y, x0:x0 + tile_x] for y0, x0 in chunk])
-        out = np.asarray(model.predict_on_batch(batch[..., None]))
-        if offsets is None and out.shape[-1] >= 3:
-            offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
-        for k, (y0, x0) in enumerate(chunk):
-            h = min(core_y, ny - y0)
-            w = min(core_x, nx - x0)
-            tile = out[k, margin:margin + h, margin:margin + w]
-            probability[y0:y0 + h, x0:x0 + w] = tile[..., 0]
-            if offsets is not None:
-                offsets[0][y0:y0 + h, x0:x0 + w] = tile[..., 1]
-                offsets[1][y0:y0 + h, x0:x0 + w] = tile[..., 2]
+    pending = []      # (row, column, tile)
+    for row in range(grid.ys.size):
+        start, stop = grid.input_rows(row)
+        strip = grid.strip(row, normalized[start:stop])
+        pending += [(row, column, tile) for column, tile in enumerate(grid.tiles(strip))]
+        last = row == grid.ys.size - 1
+        while len(pending) >= grid.batch_size or (last and pending):
+            chunk, pending = pending[:grid.batch_size], pending[grid.batch_size:]
+            out = run_batch(model, [tile for _, _, tile in chunk])
+            if offsets is None and out.shape[-1] >= 3:
+                offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
+            for k, (r, c, _) in enumerate(chunk):
+                y0, y1 = grid.core_rows(r)
+                maps = [probability[y0:y1]] + ([o[y0:y1] for o in offsets] if offsets else [])
+                grid.paste(out[k], maps, r, c)
     return probability, offsets

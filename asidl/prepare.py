@@ -5,8 +5,10 @@ Validation of the finder's input.
 Turns whatever the user passes (ndarray of any numeric dtype or byte
 order, `~astropy.units.Quantity`, `numpy.ma.MaskedArray`,
 `~astropy.nddata.NDData` or `~astropy.nddata.CCDData`, plus an optional
-mask) into a private float32 copy, a boolean map of the usable pixels,
-the unit and the WCS.  The caller's objects are never modified.
+mask) into a float32 array (the input itself, read-only, when it is
+already float32 in native byte order; else a private copy, converted in
+blocks of rows without full-frame float64 temporaries), a boolean map of
+the usable pixels, the unit and the WCS.  The caller's objects are never modified.
 
 Data that float32 cannot hold to the precision of their noise (a large
 bias in float64 or 64-bit integer data, values beyond float32's range) are
@@ -34,7 +36,7 @@ __all__ = ['PreparedImage', 'prepare_image', 'as_mask']
 class PreparedImage:
     """The finder's working view of an input image."""
 
-    data: np.ndarray          # float32 copy, native byte order
+    data: np.ndarray          # float32, native byte order, read-only (a view of float32 input)
     valid: np.ndarray         # True where the pixel is finite and not masked
     unit: object = None       # astropy unit or None
     wcs: object = None        # WCS or None
@@ -130,11 +132,14 @@ def prepare_image(data, mask=None):
         raise ValueError(f'data is empty (shape {array.shape})')
     _check_unit(unit)
     valid = np.isfinite(array) if array.dtype.kind == 'f' else np.ones(array.shape, bool)
-    valid &= ~as_mask(mask, array.shape)
+    if mask is not None:
+        valid &= ~as_mask(mask, array.shape)
     if extra_mask is not None and np.ndim(extra_mask) > 0:
         valid &= ~as_mask(extra_mask, array.shape, name='the mask of data')
     work, offset, scale = _as_float32(array, valid)
-    overflow = valid & ~np.isfinite(work)
+    # Only a cast from a wider type can overflow float32.
+    wider = array.dtype.itemsize > 4 or (array.dtype.kind in 'iu' and array.dtype.itemsize == 4)
+    overflow = valid & ~np.isfinite(work) if wider else np.zeros((1, 1), bool)
     if overflow.any():
         warnings.warn(f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
                       f'float32 even after subtracting the median level {offset:.6g}; they are '
@@ -158,39 +163,65 @@ def _check_unit(unit):
                          'flux (counts, electrons, ADU, Jy, ...)')
 
 
+#: Pixels converted at a time where float64 temporaries are needed, so that
+#: no full-frame float64 copy is ever made.
+_ROW_PIXELS = 1_000_000
+
+
+def _row_blocks(shape):
+    step = max(1, _ROW_PIXELS // max(shape[1], 1))
+    return [np.s_[start:start + step] for start in range(0, shape[0], step)]
+
+
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 def _as_float32(array, valid):
     """
-    A float32 copy of ``array`` (native byte order), with the offset and
-    scale that give back the input (``array = work * scale + offset``);
-    0 and 1 when the cast is exact.
+    ``array`` as float32 (native byte order, read-only: a view of native
+    float32 input, else a copy), with the offset and scale that give back
+    the input (``array = work * scale + offset``); 0 and 1 when the cast
+    is exact.
     """
+    if array.dtype == np.float32 and array.dtype.isnative:
+        return _read_only(array), 0.0, 1.0
     with np.errstate(over='ignore'):
         work = array.astype(np.float32)
     if array.dtype.itemsize <= 2 or array.dtype == np.float32:
-        return work, 0.0, 1.0      # float32 holds these exactly
-    back = work.astype(np.float64)
+        return _read_only(work), 0.0, 1.0      # float32 holds these exactly
     with np.errstate(invalid='ignore', over='ignore'):
-        exact = np.array_equal(np.where(valid, back, 0.0), np.where(valid, array, 0))
+        exact = all(np.array_equal(np.where(valid[rows], work[rows].astype(np.float64), 0.0),
+                                   np.where(valid[rows], array[rows], 0))
+                    for rows in _row_blocks(array.shape))
     if exact or not valid.any():
-        return work, 0.0, 1.0
-    values = array[valid]
-    sample = values[::max(1, values.size // _OFFSET_SAMPLE)].astype(np.float64)
+        return _read_only(work), 0.0, 1.0
+    # A regular grid of pixels, not a copy of the valid ones.
+    step = max(1, int(np.sqrt(array.size / _OFFSET_SAMPLE)))
+    sample = array[::step, ::step][valid[::step, ::step]].astype(np.float64)
+    if sample.size == 0:
+        sample = array[valid].astype(np.float64)
     offset = float(np.median(sample))
     if array.dtype.kind in 'iu':
         # Subtract in integers, exactly, then cast the (small) differences.
         offset = round(offset)
-        if array.dtype.kind == 'u' and array.dtype.itemsize == 8:
-            shifted = (array.astype(np.uint64) - np.uint64(offset)).view(np.int64)
-        else:
-            shifted = array.astype(np.int64) - np.int64(offset)
-        return shifted.astype(np.float32), float(offset), 1.0
+        for rows in _row_blocks(array.shape):
+            if array.dtype.kind == 'u' and array.dtype.itemsize == 8:
+                shifted = (array[rows].astype(np.uint64) - np.uint64(offset)).view(np.int64)
+            else:
+                shifted = array[rows].astype(np.int64) - np.int64(offset)
+            work[rows] = shifted
+        return _read_only(work), float(offset), 1.0
     spread = float(np.median(np.abs(sample - offset)))
     scale = 1.0
     if spread > 2.0 ** _SCALE_LIMIT or 0 < spread < 2.0 ** -_SCALE_LIMIT:
         scale = 2.0 ** int(np.frexp(spread)[1])
     with np.errstate(over='ignore', invalid='ignore'):
-        shifted = (array.astype(np.float64) - offset) / scale
-        return shifted.astype(np.float32), offset, scale
+        for rows in _row_blocks(array.shape):
+            work[rows] = (array[rows].astype(np.float64) - offset) / scale
+    return _read_only(work), offset, scale
 
 
 def _usable_wcs(wcs, shape):

@@ -29,6 +29,9 @@ __all__ = ['DEFAULT_FWHM_RANGE', 'BINNED_TOLERANCE', 'block_factor', 'block_sum'
 #: faint stars above about 6 (see ``benchmarks/psf_scale.py``).
 DEFAULT_FWHM_RANGE = (1.5, 6.0)
 
+#: Pixels block-summed at a time (whole rows of blocks).
+_ROW_PIXELS = 1_000_000
+
 
 #: Once an image is binned, stars up to this factor broader than the top of
 #: the model's range are left so, rather than binned further (at 12 pixels
@@ -116,12 +119,22 @@ def block_sum(image, factor):
         raise ValueError(f'factor must be a positive integer, got {factor!r}')
     if factor == 1:
         return PreparedImage(data=image.data.copy(), valid=image.valid.copy(), unit=image.unit)
-    values = _blocks(np.where(image.valid, image.data, 0).astype(np.float64), factor, 0.0)
-    counts = _blocks(image.valid, factor, False).sum(axis=2)
-    valid = counts > 0
-    with np.errstate(invalid='ignore', divide='ignore'):
-        binned = np.where(valid, values.sum(axis=2) * (factor * factor) / counts, 0.0)
-    return PreparedImage(data=binned.astype(np.float32), valid=valid, unit=image.unit)
+    ny, nx = image.data.shape
+    binned = np.zeros((-(-ny // factor), -(-nx // factor)), dtype=np.float32)
+    valid = np.zeros(binned.shape, dtype=bool)
+    # Rows of blocks at a time: the float64 sums never need a full-frame copy.
+    step = factor * max(1, _ROW_PIXELS // max(nx * factor, 1))
+    for start in range(0, ny, step):
+        rows = np.s_[start:start + step]
+        out = np.s_[start // factor:(start + step) // factor]
+        data, ok = image.data[rows], image.valid[rows]
+        values = _blocks(np.where(ok, data, 0).astype(np.float64), factor, 0.0)
+        counts = _blocks(ok, factor, False).sum(axis=2)
+        valid[out] = counts > 0
+        with np.errstate(invalid='ignore', divide='ignore'):
+            binned[out] = np.where(valid[out], values.sum(axis=2) * (factor * factor) / counts,
+                                   0.0)
+    return PreparedImage(data=binned, valid=valid, unit=image.unit)
 
 
 def to_original(position, factor):

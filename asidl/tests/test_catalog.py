@@ -195,6 +195,22 @@ def test_finder_shape_columns_match_daostarfinder(sources, star_field):
     assert ((sources['sharpness'][stars] > 0.4) & (sources['sharpness'][stars] < 0.7)).all()
 
 
+def test_shape_columns_in_bands_match_the_whole_image(finder, sources, star_field):
+    """The finder measures them a band of rows at a time; seams change nothing."""
+    from asidl.normalize import background_map
+    from asidl.prepare import prepare_image
+
+    data, _, median, _ = star_field
+    image = prepare_image(data - median)
+    bkg = background_map(image.data, image.valid)
+    x, y, fwhm = sources['x_centroid'], sources['y_centroid'], sources.meta['fwhm']
+    whole = finder._shape_columns(image, bkg, x, y, fwhm, rows=image.data.shape[0])
+    banded = finder._shape_columns(image, bkg, x, y, fwhm, rows=16)
+    for name in SHAPE_COLUMNS:
+        assert_allclose(banded[name], whole[name], rtol=1e-10, atol=1e-12, err_msg=name)
+    assert_allclose(whole['sharpness'], sources['sharpness'], rtol=1e-10)
+
+
 def test_roundness_and_sharpness_cuts(sources, star_field):
     """
     DAOStarFinder's default cuts on asidl's table keep what DAOStarFinder

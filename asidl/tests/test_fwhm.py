@@ -69,3 +69,20 @@ def test_too_few_or_saturated_stars_give_none():
     # Masked stars are not used either.
     assert measure_fwhm(frame.data, np.zeros_like(valid), background, noise, t['x'],
                         t['y']) is None
+
+
+def test_background_map_gives_the_full_background_result():
+    """Evaluated around the stars only, the background map gives the full-frame result."""
+    from asidl.normalize import background_map
+
+    frame = _frame(3.0)
+    valid = np.ones(frame.data.shape, bool)
+    valid[100:140, 200:260] = False
+    bkg = background_map(frame.data, valid)
+    full = bkg.rows(0, frame.data.shape[0])[0]
+    t = frame.truth[frame.truth['target']]
+    noise = bkg.noise_at(t['y'], t['x'])
+    from_map = measure_fwhm(frame.data, valid, bkg, noise, t['x'], t['y'])
+    from_image = measure_fwhm(frame.data, valid, full, noise, t['x'], t['y'])
+    assert from_map is not None and from_map.n_stars >= 5
+    assert from_map == from_image and from_map.n_stars == from_image.n_stars

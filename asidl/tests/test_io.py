@@ -58,6 +58,8 @@ def test_read_image_wcs_unit_mask(image_file, image):
     assert image.mask.sum() == 400
     assert image.meta['hdu'] == 0 and image.meta['filename'] == str(image_file)
     assert image.meta['header']['BUNIT'] == 'adu'
+    # FITS is big-endian; the data come back in native byte order, unchanged.
+    assert image.data.dtype.isnative and image.data.dtype == raw.dtype.newbyteorder('=')
 
 
 def test_default_hdu_is_the_first_image_and_dq_goes_with_its_extver(tmp_path):

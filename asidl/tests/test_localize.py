@@ -97,3 +97,18 @@ def test_log_response_in_parallel_blocks_is_exact(monkeypatch):
     monkeypatch.setattr(asidl.localize, 'PARALLEL_PIXELS', 0)
     monkeypatch.setattr(asidl.localize.os, 'cpu_count', lambda: 4)
     assert_array_equal(log_response(prob, 1.43), expected)
+
+
+def test_local_maxima_of_bands_are_those_of_the_whole_map():
+    """Bands overlapping by a row find each maximum of their inner rows once."""
+    from asidl.localize import local_maxima
+
+    response = np.random.default_rng(5).random((90, 40)).astype(np.float32)
+    iy, ix = local_maxima(response, 0.5)
+    assert iy.size > 50
+    found = []
+    for lo, hi in [(0, 31), (29, 61), (59, 90)]:
+        by, bx = local_maxima(response[lo:hi], 0.5, first_row=lo, n_rows=90)
+        assert by.min() >= lo + (lo > 0) and by.max() < hi - (hi < 90)
+        found.append(np.column_stack([by, bx]))
+    assert_array_equal(np.concatenate(found), np.column_stack([iy, ix]))

@@ -105,3 +105,20 @@ def test_normalization_follows_a_linear_gradient_exactly():
         plain = normalize(frame.data, valid)
         tilted = normalize(frame.data + ramp.astype(np.float32), valid)
         np.testing.assert_allclose(tilted, plain, atol=2e-4)
+
+
+def test_band_normalization_equals_the_whole_frame(noise):
+    """A band of rows normalized on its own gives the same values as in the whole frame."""
+    from asidl.normalize import standardize_statistics
+
+    valid = np.ones(noise.shape, bool)
+    valid[5:9, 3:30] = False
+    bkg = background_map(noise, valid)
+    whole = normalize(noise, valid, bkg=bkg)
+    band = normalize(noise[17:41], valid[17:41], bkg=bkg, first_row=17)
+    np.testing.assert_array_equal(band, whole[17:41])
+    stats = standardize_statistics(noise, valid)
+    np.testing.assert_allclose(stats, [noise[valid].mean(), noise[valid].std()], rtol=1e-6)
+    whole = normalize(noise, valid, method='standardize')
+    band = normalize(noise[17:41], valid[17:41], method='standardize', statistics=stats)
+    np.testing.assert_array_equal(band, whole[17:41])

@@ -14,8 +14,7 @@ def test_copy_and_float32():
     data = np.arange(12, dtype='>i2').reshape(3, 4)
     image = prepare_image(data)
     assert image.data.dtype == np.float32 and image.data.dtype.isnative
-    image.data[0, 0] = 99
-    assert data[0, 0] == 0
+    assert not np.shares_memory(image.data, data) and not image.data.flags.writeable
 
 
 def test_valid_combines_masks_and_nonfinite():
@@ -107,3 +106,27 @@ def test_unusable_wcs_is_dropped_with_a_warning():
         image = prepare_image(NDData(np.ones((4, 4)), wcs=wcs))
     assert image.wcs is None
     assert prepare_image(NDData(np.ones((4, 4)), wcs=simple_wcs((4, 4)))).wcs is not None
+
+
+def test_float32_input_is_used_read_only_without_a_copy():
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    image = prepare_image(data)
+    assert np.shares_memory(image.data, data)
+    assert not image.data.flags.writeable and data.flags.writeable
+    with pytest.raises(ValueError, match='read-only'):
+        image.data[0, 0] = 99
+    assert data[0, 0] == 0
+    other = prepare_image(data.astype('>f4'))
+    assert other.data.dtype.isnative and not other.data.flags.writeable
+
+
+def test_float64_input_is_converted_in_blocks_of_rows(monkeypatch):
+    """Blocks of rows (no full-frame float64 temporaries) give the whole-frame conversion."""
+    import asidl.prepare
+
+    data = 1e9 + np.random.default_rng(2).normal(0, 5, (50, 40))
+    expected = prepare_image(data)
+    monkeypatch.setattr(asidl.prepare, '_ROW_PIXELS', 100)
+    image = prepare_image(data)
+    assert image.offset == expected.offset and image.offset != 0
+    np.testing.assert_array_equal(image.data, expected.data)

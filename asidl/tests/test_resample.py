@@ -103,3 +103,18 @@ def test_resampling_keeps_masks_nans_wcs_and_units(broad):
     # Same stars as without the unit and WCS, only where the mask allows.
     plain = finder(data, mask=mask)
     assert_allclose(tbl['x_centroid'], plain['x_centroid'])
+
+
+def test_block_sum_in_rows_of_blocks_equals_the_whole_frame(monkeypatch):
+    """Summed a few rows of blocks at a time (no full-frame float64 copy), the same result."""
+    import asidl.resample
+    from asidl.prepare import prepare_image
+    from asidl.resample import block_sum
+
+    data = np.random.default_rng(3).normal(100, 5, (53, 38)).astype(np.float32)
+    data[7:12, 3:9] = np.nan
+    expected = block_sum(prepare_image(data), 3)
+    monkeypatch.setattr(asidl.resample, '_ROW_PIXELS', 100)
+    binned = block_sum(prepare_image(data), 3)
+    np.testing.assert_array_equal(binned.data, expected.data)
+    np.testing.assert_array_equal(binned.valid, expected.valid)

@@ -1,0 +1,285 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""
+Detection over bands of rows, in memory set by the band, not the frame.
+
+`detect_in_bands` runs the finder's detection steps (normalization,
+network, LoG, local maxima, sub-pixel refinement) tile row by tile row of
+the network's `~asidl.predict.TileGrid`: each tile row's input strip is
+normalized from the frame's rows, its tiles go through the network in the
+same batches as `~asidl.predict.predict_maps` would make over the whole
+frame, and once enough rows of probability are known the LoG and the
+peaks of the rows they fix are found, with a halo of rows so that the
+results are those of the whole-frame steps, seams included.  Only the
+candidate peaks (a few numbers per source) are kept for the whole frame;
+the final selection of overlapping blobs is global, as in
+`~asidl.localize.find_peaks`.  The network runs on its own thread, one
+batch after the other without waiting for the stitching and normalizing
+done between them, and the LoG and peaks of one band run on a third
+thread while the network works on the next.
+"""
+
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
+
+from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, TILE_MARGIN, TILE_SIZE
+from .localize import (
+    local_maxima,
+    log_halo,
+    log_response,
+    neighbourhood,
+    refine_positions,
+    select_peaks,
+    vote_positions,
+)
+from .normalize import normalize, standardize_statistics
+from .predict import TileGrid, run_batch
+
+__all__ = ['Timings', 'detect_in_bands']
+
+
+class Timings(dict):
+    """
+    Seconds spent in each stage, accumulated over calls (a `dict`).
+
+    Stages that run on different threads overlap in time, so their sum
+    can exceed the wall time.
+    """
+
+    _lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self, stage):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - t0
+            with self._lock:     # stages are timed on several threads
+                self[stage] = self.get(stage, 0.0) + elapsed
+
+
+def _band_rows(grid, band_rows):
+    """Tile rows per band: enough for ``band_rows`` image rows, at least one."""
+    if band_rows is None:
+        return 1
+    return max(1, band_rows // grid.core_y)
+
+
+def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
+                    overlap=LOG_OVERLAP, normalization='asinh', tile_size=TILE_SIZE,
+                    margin=TILE_MARGIN, batch_size=None, band_rows=None, timings=None):
+    """
+    Peaks of the network's probability map of an image, band by band.
+
+    Parameters
+    ----------
+    image : `~asidl.prepare.PreparedImage`
+        The image.
+    bkg : `~asidl.normalize.BackgroundMap` or None
+        Its background map (for ``'asinh'``).
+    model
+        The network, as for `~asidl.predict.predict_maps`.
+    sigma, threshold, overlap : float, optional
+        As for `~asidl.localize.find_peaks`.
+    normalization : {'asinh', 'standardize'}, optional
+        As for `~asidl.normalize.normalize`.
+    tile_size, margin, batch_size : optional
+        As for `~asidl.predict.predict_maps`.
+    band_rows : int or None, optional
+        Image rows per band (rounded down to whole tile rows, at least
+        one); `None` for one tile row.
+    timings : `Timings` or None, optional
+        Where to add the seconds spent in each stage.
+
+    Returns
+    -------
+    iy, ix : `~numpy.ndarray` of int
+        Peak pixels, strongest first, as `~asidl.localize.find_peaks`.
+    response : `~numpy.ndarray`
+        LoG response at the peaks.
+    confidence : `~numpy.ndarray`
+        Largest probability in the 3x3 pixels around each peak.
+    y, x : `~numpy.ndarray` of float
+        Sub-pixel positions (`~asidl.localize.refine_positions`).
+    """
+    timings = Timings() if timings is None else timings
+    ny, nx = image.data.shape
+    grid = TileGrid((ny, nx), model, tile_size=tile_size, margin=margin, batch_size=batch_size)
+    n_tile_rows = grid.ys.size
+    per_band = _band_rows(grid, band_rows)
+    halo = log_halo(sigma)
+    statistics = None
+    if normalization == 'standardize':
+        with timings('normalize'):
+            statistics = standardize_statistics(image.data, image.valid)
+
+    maps = {}           # tile row -> [its core rows' network output (rows, nx, 1 or 3)[, input]]
+    pasted = {}         # tile row -> tiles pasted so far
+    inputs = {}         # tile row -> normalized core rows (for models without offsets)
+    pending = []        # (tile row, column, tile) waiting for the network
+    found = []          # futures of each band's candidates
+    state = {'done': 0, 'complete': 0, 'channels': None}
+
+    def finish(limit):
+        """Hand the peaks of rows done:limit to the second thread."""
+        done = state['done']
+        if limit <= done:
+            return
+        lo, hi = max(done - 1 - halo, 0), min(limit + 1 + halo, ny)
+        # The maps of the tile rows that hold rows lo:hi; they are complete,
+        # so the second thread can read them while this one fills the next.
+        parts = [(*grid.core_rows(r), maps[r]) for r in sorted(maps)]
+        parts = [(a, b, m) for a, b, m in parts if b > lo and a < hi]
+        valid = image.valid[lo:hi]
+        found.append(worker.submit(_band_peaks, parts, valid, lo, hi, done, limit, ny, sigma,
+                                   threshold, timings))
+        state['done'] = limit
+        # Rows below the next band's halo are no longer needed.
+        for r in [r for r in maps if grid.core_rows(r)[1] <= limit - 1 - halo]:
+            del maps[r]
+
+    def infer(tiles):
+        with timings('network'):
+            return run_batch(model, tiles)
+
+    in_flight = deque()     # (future of the network's output, its tiles), oldest first
+
+    def drain(keep):
+        """Stitch the outputs of the oldest batches until ``keep`` remain in flight."""
+        while len(in_flight) > keep:
+            future, chunk = in_flight.popleft()
+            paste(chunk, future.result())
+
+    def paste(chunk, out):
+        with timings('stitch'):
+            if state['channels'] is None:
+                state['channels'] = 3 if out.shape[-1] >= 3 else 1
+            channels = state['channels']
+            for k, (r, c, _) in enumerate(chunk):
+                a, b = grid.core_rows(r)
+                if r not in maps:
+                    maps[r] = [np.zeros((b - a, nx, channels), np.float32)]
+                # The channels stay interleaved, as the network gives them: one
+                # copy per tile, and only the probability is ever copied again.
+                x0 = grid.xs[c]
+                w = min(grid.core_x, nx - x0)
+                maps[r][0][:, x0:x0 + w] = out[k, margin:margin + b - a, margin:margin + w,
+                                               :channels]
+                pasted[r] = pasted.get(r, 0) + 1
+            # Tile rows whose every tile is in: mask them, add the network's
+            # input where positions are refined on it, and find their peaks.
+            while state['complete'] < n_tile_rows \
+                    and pasted.get(state['complete'], 0) == grid.xs.size:
+                r = state['complete']
+                a, b = grid.core_rows(r)
+                maps[r][0][~image.valid[a:b], 0] = 0.0      # no probability where no data
+                if state['channels'] == 1:
+                    maps[r].append(inputs.pop(r))
+                state['complete'] += 1
+                last = state['complete'] == n_tile_rows
+                if last or (state['complete'] % per_band == 0):
+                    finish(ny if last else b - halo - 1)
+
+    # Three threads: this one normalizes and stitches, one runs the network
+    # (which uses every core) on one batch while the next waits, and one finds
+    # the peaks of the bands that are complete.
+    with ThreadPoolExecutor(1) as worker, ThreadPoolExecutor(1) as network:
+        for r in range(n_tile_rows):
+            start, stop = grid.input_rows(r)
+            with timings('normalize'):
+                rows = normalize(image.data[start:stop], image.valid[start:stop],
+                                 method=normalization, bkg=bkg, first_row=start,
+                                 statistics=statistics)
+                a, b = grid.core_rows(r)
+                if state['channels'] != 3:     # kept only for models without offsets
+                    inputs[r] = rows[a - start:b - start].copy()
+                strip = grid.strip(r, rows)
+                del rows
+            pending += [(r, c, tile) for c, tile in enumerate(grid.tiles(strip))]
+            del strip
+            last = r == n_tile_rows - 1
+            while len(pending) >= grid.batch_size or (last and pending):
+                chunk, pending = pending[:grid.batch_size], pending[grid.batch_size:]
+                in_flight.append((network.submit(infer, [tile for _, _, tile in chunk]), chunk))
+                drain(1)
+            if state['channels'] == 3:
+                inputs.clear()
+        drain(0)
+        candidates = [future.result() for future in found]
+
+    with timings('peaks'):
+        iy, ix, response, confidence, y, x = (np.concatenate(c) for c in zip(*candidates))
+        order, keep = select_peaks(iy, ix, response, sigma=sigma, overlap=overlap)
+        idx = order[keep]
+    return iy[idx], ix[idx], response[idx], confidence[idx], y[idx], x[idx]
+
+
+def _gather(parts, lo, hi, index):
+    """
+    ``maps[index]`` (a 2D map, or a channel ``(k, c)`` of an interleaved one)
+    of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``.
+    """
+    k, channel = index if isinstance(index, tuple) else (index, None)
+    pieces = [maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts]
+    if channel is not None:
+        pieces = [piece[..., channel] for piece in pieces]
+    return np.concatenate(pieces)
+
+
+def _windows(parts, iy, ix, channel, shape):
+    """
+    The 3x3 neighbourhoods of pixels ``(iy, ix)`` in a channel of the
+    interleaved network output of tile rows ``(a, b, maps)``, 0 beyond the
+    image (as `~asidl.localize.neighbourhood` gives them).
+    """
+    ny, nx = shape
+    offsets = np.arange(-1, 2)
+    yy = iy[:, None, None] + offsets[None, :, None]
+    xx = ix[:, None, None] + offsets[None, None, :]
+    yy, xx = np.broadcast_arrays(yy, xx)
+    values = np.zeros(yy.shape, np.float32)
+    inside = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
+    for a, b, maps in parts:
+        here = inside & (yy >= a) & (yy < b)
+        values[here] = maps[0][yy[here] - a, xx[here], channel]
+    return values
+
+
+def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings):
+    """
+    Candidate peaks of image rows ``done:limit`` from the maps of rows
+    ``lo:hi`` (which reach a halo beyond them, or the image edge), with
+    their responses, confidences and refined positions.
+    """
+    with timings('stitch'):
+        probability = _gather(parts, lo, hi, (0, 0))
+        with_offsets = parts[0][2][0].shape[-1] == 3
+        source = None if with_offsets else _gather(parts, lo, hi, 1)
+    with timings('LoG'):
+        response = log_response(probability, sigma)
+    with timings('peaks'):
+        r_lo, r_hi = max(done - 1, 0), min(limit + 1, ny)
+        iy, ix = local_maxima(response[r_lo - lo:r_hi - lo], threshold, first_row=r_lo,
+                              n_rows=ny)
+        keep = (iy >= done) & (iy < limit)
+        iy, ix = iy[keep], ix[keep]
+        keep = valid[iy - lo, ix]
+        iy, ix = iy[keep], ix[keep]
+        strength = response[iy - lo, ix]
+    with timings('refine'):
+        by = iy - lo
+        confidence = neighbourhood(probability, by, ix)[0].max(axis=(1, 2)) if iy.size \
+            else np.zeros(0, np.float32)
+        if with_offsets:
+            y, x = vote_positions(iy, ix, neighbourhood(probability, by, ix)[0],
+                                  _windows(parts, iy, ix, 1, (ny, valid.shape[1])),
+                                  _windows(parts, iy, ix, 2, (ny, valid.shape[1])))
+        else:
+            y, x = refine_positions(by, ix, probability, image=source)
+            y = y + lo
+    return iy, ix, strength, confidence, y, x
