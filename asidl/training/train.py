@@ -31,7 +31,10 @@ from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
 
-__all__ = ['train', 'validation_frames', 'validate']
+__all__ = ['train', 'validation_frames', 'validate', 'learning_rate_at']
+
+# The cosine decay of the learning rate stops at this fraction of the initial rate.
+MIN_LEARNING_RATE_FRACTION = 0.02
 
 
 def validation_frames(n=24, *, shape=(256, 256), seed=12345, draw=None):
@@ -84,6 +87,15 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
         t = frame.targets
         scores.append(score_detections(x, y, t['x'], t['y']))
     return combine_scores(scores)
+
+def learning_rate_at(epoch, epochs, learning_rate):
+    """
+    The learning rate of epoch ``epoch`` (0-based) of ``epochs``: a cosine
+    decay from ``learning_rate``, held at no less than 2% of it.
+    """
+    lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
+    return max(lr, learning_rate * MIN_LEARNING_RATE_FRACTION)
+
 
 def _save_atomic(model, path):
     tmp = path.with_name(path.stem + '.tmp.keras')
@@ -180,8 +192,8 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
 
     val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):
-        lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
-        model.optimizer.learning_rate.assign(max(lr, learning_rate * 0.02))
+        lr = learning_rate_at(epoch, epochs, learning_rate)
+        model.optimizer.learning_rate.assign(lr)
         stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
                                 batch_size=batch_size, fresh_per_batch=2, draw=draw)
         t0 = time.perf_counter()
