@@ -30,6 +30,18 @@ def finder():
 
 
 @pytest.fixture(scope='session')
+def finder_at_fwhm(frame):
+    """
+    The default finder told the FWHM of ``frame``'s stars, for tests of
+    something else on parts of it (masked, cut out) that hold too few stars
+    to measure the FWHM.
+    """
+    from asidl import UNetLoGFinder
+
+    return UNetLoGFinder(fwhm=frame.parameters.fwhm)
+
+
+@pytest.fixture(scope='session')
 def frame():
     """A 160x192 simulated raw frame, moderately crowded, without artifacts."""
     params = FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5, sky=300.0,
