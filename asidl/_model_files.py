@@ -26,6 +26,7 @@ __all__ = [
     'cache_note',
     'check_model',
     'check_model_file',
+    'check_sha256',
     'confined',
     'file_problem',
     'file_sha256',
@@ -90,6 +91,13 @@ def file_sha256(path):
     import pooch
 
     return pooch.file_hash(os.fspath(path), alg='sha256')
+
+
+def check_sha256(path, sha, what, advice=''):
+    """Raise a ValueError, naming ``what``, if the file at ``path`` does not match ``sha``."""
+    if file_sha256(path) != sha.lower():
+        raise ValueError(f'{what} at {path} does not match its registered sha256 {sha}; it is '
+                         f'corrupt or a different file{advice}')
 
 
 def is_sha256(value):

@@ -20,14 +20,11 @@ user registry there (``user_registry.json``), after which its name works
 everywhere a registered name does.
 
 Nothing read from a registry is trusted: a model's ``file`` must be a plain
-file name, which is looked up only inside the cache directory (or, for
-bundled models, inside the package), and the user registry is checked
-entry by entry; a user registry that cannot be used is ignored with a
-warning, and never hides the package's own models.
-
-Each function below reads the registry anew.  A `ModelRegistry` reads each
-registry file at most once and answers every question from that reading;
-`~asidl.UNetLoGFinder` makes one per finder.
+file name, looked up only inside the cache directory (or, for bundled
+models, inside the package), and the user registry is checked entry by
+entry; one that cannot be used is ignored with a warning, and never hides
+the package's own models.  Each function below reads the registry anew; a
+`ModelRegistry` (one per `~asidl.UNetLoGFinder`) reads each file once.
 """
 
 import functools
@@ -40,6 +37,7 @@ from ._model_files import (
     cache_dir,
     cache_note,
     check_model,
+    check_sha256,
     confined,
     file_sha256,
     in_package,
@@ -73,9 +71,6 @@ DEFAULT_MODEL = 'asidl-default'
 # The package's model directory (the default of asidl.training.export).
 _MODEL_DIR = PACKAGE_DIR
 
-#: Suffixes of the two files of an OpenVINO IR.
-_IR_SUFFIXES = ('.xml', '.bin')
-
 
 class ModelDownloadError(OSError):
     """A registered model is not in the cache and could not be downloaded."""
@@ -85,11 +80,10 @@ class ModelRegistry:
     """
     The model registry, read once.
 
-    Its `entries` are read when first needed: the package's
-    ``registry.json`` (once per process) and the user registry, each at
-    most once; every method answers from that reading.  The module's
-    functions (`model_info`, `model_path`, `openvino_files`, `load_model`)
-    are these methods on a new `ModelRegistry`.
+    Its `entries` are read when first needed (the package's
+    ``registry.json`` once per process, the user registry once), and every
+    method answers from that reading.  `model_info`, `model_path`,
+    `openvino_files` and `load_model` are these methods on a new one.
 
     Parameters
     ----------
@@ -103,10 +97,7 @@ class ModelRegistry:
 
     @functools.cached_property
     def entries(self):
-        """
-        dict: name -> entry, the package's models and the usable user
-        models (flagged ``"user": true``); see `registry_entries`.
-        """
+        """dict: name -> entry, as `registry_entries` gives it (or the entries given)."""
         if self._given is not None:
             return dict(self._given)
         entries = user_entries(cache_dir())
@@ -131,15 +122,14 @@ class ModelRegistry:
         """The local path of a model, downloading it if needed; see `model_path`."""
         entry = self.info(name)
         sha = entry.get('sha256')
-        if entry.get('bundled'):
+        if entry.get('bundled'):    # read only from the package
             if not self._from_package(name):
                 raise ValueError(f'model {name!r} claims to be bundled, but bundled models '
                                  'exist only in the package registry')
             path = in_package(entry.get('file'), name)
-            if sha is not None and file_sha256(path) != sha.lower():
-                raise ValueError(f'the file of model {name!r} at {path} does not match its '
-                                 f'registered sha256 {sha}; it is corrupt or a different file. '
-                                 'Reinstall asidl to restore it.')
+            if sha is not None:
+                check_sha256(path, sha, f'the file of model {name!r}',
+                             '. Reinstall asidl to restore it.')
             return path
         confined(cache_dir(), entry.get('file'), name)
         if not is_sha256(sha):
@@ -205,7 +195,7 @@ class ModelRegistry:
                              f'is {entry.get("sha256")!r}); regenerate it with '
                              'python -m asidl.training.export --openvino')
         files = []
-        for key, suffix in zip(('xml', 'bin'), _IR_SUFFIXES):
+        for key, suffix in (('xml', '.xml'), ('bin', '.bin')):
             path = in_package(ir.get(key), name, suffixes=(suffix,))
             sha = ir.get(f'{key}_sha256')
             if not is_sha256(sha):
@@ -214,10 +204,7 @@ class ModelRegistry:
             if not path.is_file():
                 raise ValueError(f'the OpenVINO {key} file of model {name!r} is missing from '
                                  f'{path}')
-            if file_sha256(path) != sha.lower():
-                raise ValueError(f'the OpenVINO {key} file of model {name!r} at {path} does '
-                                 f'not match its registered sha256 {sha}; it is corrupt or a '
-                                 'different file')
+            check_sha256(path, sha, f'the OpenVINO {key} file of model {name!r}')
             files.append(path)
         return tuple(files)
 

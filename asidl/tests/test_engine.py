@@ -252,3 +252,14 @@ def test_find_command_precision_option(tmp_path):
                  'bf16', '-o', str(tmp_path / 'frame.ecsv')]) == 0
     meta = QTable.read(tmp_path / 'frame.ecsv').meta
     assert meta['engine'] == 'openvino' and meta['precision'] == 'bf16'
+
+
+def test_load_network_looks_models_up_in_the_registry_it_is_given():
+    from asidl.registry import ModelRegistry
+
+    models = ModelRegistry()
+    network, name, normalization = load_network('asidl-fast', registry=models)
+    assert isinstance(network, CompiledNetwork) and normalization == 'asinh'
+    assert 'entries' in vars(models)        # read, and kept for the finder's other questions
+    with pytest.raises(ValueError, match="unknown model 'asidl-fast'"):
+        load_network('asidl-fast', registry=ModelRegistry({}))
