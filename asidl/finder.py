@@ -29,7 +29,7 @@ from .localize import log_parabola_offsets, neighbourhood
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, check_model, registry_entries
+from .registry import DEFAULT_MODEL, ModelRegistry, check_model
 from .resample import DEFAULT_FWHM_RANGE, block_factor, block_sum, to_original
 
 __all__ = ['UNetLoGFinder']
@@ -215,14 +215,15 @@ class UNetLoGFinder(StarFinderBase):
         if not isinstance(shape_columns, (bool, np.bool_)):
             raise TypeError(f'shape_columns must be True or False, got {shape_columns!r}')
         self.shape_columns = bool(shape_columns)
+        models = ModelRegistry()    # each registry file is read at most once per finder
         self.model, self.model_name, registered_norm = load_network(
-            model, precision=check_precision(precision))
+            model, precision=check_precision(precision), registry=models)
         #: The engine that runs the network and its precision, as used.
         self.engine = getattr(self.model, 'engine', 'tensorflow')
         self.precision = getattr(self.model, 'precision', 'f32')
         check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'
-        entry = registry_entries().get(model) if isinstance(model, str) else None
+        entry = models.entries.get(model) if isinstance(model, str) else None
         if threshold is None:
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)
