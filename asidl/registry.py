@@ -37,6 +37,7 @@ from pathlib import Path
 
 from astropy.utils.exceptions import AstropyUserWarning
 
+from . import constants
 from .calibration import ConfidenceCalibration
 
 __all__ = [
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: Name of the model `~asidl.UNetLoGFinder` uses by default.
-DEFAULT_MODEL = 'asidl-default'
+DEFAULT_MODEL = constants.DEFAULT_MODEL
 
 _MODEL_DIR = Path(__file__).parent / 'data' / 'models'
 _REGISTRY_FILE = _MODEL_DIR / 'registry.json'
