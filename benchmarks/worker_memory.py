@@ -9,8 +9,8 @@ worker process (what ``asidl batch`` runs, one worker of it); afterwards
 the worker reports its peak resident memory (``ru_maxrss``: Python, Dask,
 the libraries, the compiled network and the largest frame, all included)
 and how many finders it built.  Writes
-``benchmarks/results/worker_memory.ecsv`` (then
-``python benchmarks/to_rst.py``).
+``benchmarks/results/worker_memory.ecsv`` and, with its main columns,
+``worker_memory.rst`` for the documentation.
 """
 
 import argparse
@@ -87,6 +87,11 @@ def main(argv=None):
                                      'n_sources', 'finders_built', 'idle_rss_MiB',
                                      'peak_rss_MiB', 'image_MiB', 'peak_over_image'))
     save_result(table, args.output)
+    shown = table['size', 'n_files', 'model', 'threads', 'n_sources', 'finders_built',
+                  'peak_rss_MiB', 'image_MiB']
+    for name in ('peak_rss_MiB', 'image_MiB'):
+        shown[name].info.format = '.0f'
+    shown.write(Path(args.output).with_suffix('.rst'), format='ascii.rst', overwrite=True)
 
 
 if __name__ == '__main__':
