@@ -25,13 +25,15 @@ import warnings
 import numpy as np
 from astropy.utils.exceptions import AstropyUserWarning
 
+from . import constants
+
 __all__ = ['PRECISIONS', 'CompiledNetwork', 'EngineWarning', 'check_precision', 'compile_network',
            'load_network']
 
 #: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
 #: TensorFlow to about 1e-5) and ``'bf16'`` (bfloat16, faster on CPUs with
 #: AVX-512 BF16 or AMX; on other CPUs OpenVINO runs float32).
-PRECISIONS = ('f32', 'bf16')
+PRECISIONS = constants.PRECISIONS
 
 
 class EngineWarning(AstropyUserWarning):

@@ -22,7 +22,15 @@ from photutils.utils.exceptions import NoDetectionsWarning
 from .bands import Timings, detect_in_bands
 from .calibration import ConfidenceCalibration
 from .catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
-from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
+from .constants import (
+    DEFAULT_PRECISION,
+    LOG_OVERLAP,
+    LOG_SIGMA,
+    LOG_THRESHOLD,
+    MASK_RADIUS,
+    TILE_MARGIN,
+    TILE_SIZE,
+)
 from .engine import check_precision, load_network
 from .fwhm import FWHMWarning, measure_fwhm
 from .localize import log_parabola_offsets, neighbourhood
@@ -184,7 +192,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None, shape_columns=True, precision='f32',
+                 batch_size=None, fwhm=None, shape_columns=True, precision=DEFAULT_PRECISION,
                  calibration=None, band_rows=None):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:

@@ -31,6 +31,7 @@ import functools
 import os
 from pathlib import Path
 
+from . import constants
 from ._model_files import (
     MODEL_SUFFIXES,
     PACKAGE_DIR,
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 #: Name of the model `~asidl.UNetLoGFinder` uses by default.
-DEFAULT_MODEL = 'asidl-default'
+DEFAULT_MODEL = constants.DEFAULT_MODEL
 
 # The package's model directory (the default of asidl.training.export).
 _MODEL_DIR = PACKAGE_DIR
