@@ -184,12 +184,20 @@ def _positive_float(text):
 
 
 def _finder_defaults():
-    import inspect
+    """
+    The defaults of the finder options, from `asidl.constants`: describing
+    them must not import the finder (and photutils, astropy.wcs, OpenVINO),
+    so that ``asidl --help`` is quick.  A test checks that they are
+    `~asidl.UNetLoGFinder`'s.
+    """
+    from . import constants
 
-    from .finder import UNetLoGFinder
-
-    return {name: p.default for name, p in inspect.signature(UNetLoGFinder.__init__)
-            .parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return {'model': constants.DEFAULT_MODEL, 'fwhm': None, 'threshold': None,
+            'sigma': constants.LOG_SIGMA, 'overlap': constants.LOG_OVERLAP,
+            'n_brightest': None, 'peak_max': None, 'exclude_border': False,
+            'normalization': None, 'tile_size': constants.TILE_SIZE,
+            'tile_margin': constants.TILE_MARGIN, 'batch_size': None,
+            'precision': constants.DEFAULT_PRECISION}
 
 
 def _add_input_options(parser):
@@ -207,8 +215,7 @@ def _add_input_options(parser):
 
 
 def _add_finder_options(parser):
-    from .engine import PRECISIONS
-    from .normalize import NORMALIZATIONS
+    from .constants import NORMALIZATIONS, PRECISIONS
 
     defaults = _finder_defaults()
     group = parser.add_argument_group('finder options (those of asidl.UNetLoGFinder)')

@@ -4,7 +4,9 @@ Constants shared by inference and training.
 
 Every number that both the simulator (which draws the training masks) and
 the finder (which interprets the network output) rely on is defined here
-once, so the two can never drift apart.
+once, so the two can never drift apart.  So are the finder's default model
+and the names of its normalizations and precisions, which the command line
+needs to describe its options without importing the finder.
 """
 
 import numpy as np
@@ -22,6 +24,10 @@ __all__ = [
     'BACKGROUND_BOX',
     'ASINH_SOFTENING',
     'DEPTH_MULTIPLE',
+    'DEFAULT_MODEL',
+    'NORMALIZATIONS',
+    'PRECISIONS',
+    'DEFAULT_PRECISION',
 ]
 
 #: The paper's training mask around each star: a 3x3 square plus one pixel
@@ -69,3 +75,16 @@ ASINH_SOFTENING = 3.0
 #: runs sees inputs it can pool and unfold exactly: ``input_stride * 2 **
 #: depth`` must divide it (8 for asidl-default, 32 for asidl-fast).
 DEPTH_MULTIPLE = 32
+
+#: Name of the model `~asidl.UNetLoGFinder` uses by default.
+DEFAULT_MODEL = 'asidl-default'
+
+#: Scalings of raw data for the network (`asidl.normalize.normalize`).
+NORMALIZATIONS = ('asinh', 'standardize')
+
+#: Precisions of the network's arithmetic (`asidl.engine.PRECISIONS`).
+PRECISIONS = ('f32', 'bf16')
+
+#: Precision of the network unless one is asked for: float32 reproduces
+#: TensorFlow's catalogs on any CPU.
+DEFAULT_PRECISION = 'f32'

@@ -25,13 +25,15 @@ import warnings
 import numpy as np
 from astropy.utils.exceptions import AstropyUserWarning
 
+from . import constants
+
 __all__ = ['PRECISIONS', 'CompiledNetwork', 'EngineWarning', 'check_precision', 'compile_network',
            'load_network']
 
 #: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
 #: TensorFlow to about 1e-5) and ``'bf16'`` (bfloat16, faster on CPUs with
 #: AVX-512 BF16 or AMX; on other CPUs OpenVINO runs float32).
-PRECISIONS = ('f32', 'bf16')
+PRECISIONS = constants.PRECISIONS
 
 
 class EngineWarning(AstropyUserWarning):
@@ -168,7 +170,7 @@ def compile_network(xml, *, name=None, precision='f32'):
     return CompiledNetwork(compiled, xml, name or os.path.basename(xml), precision)
 
 
-def load_network(model, *, precision='f32'):
+def load_network(model, *, precision='f32', registry=None):
     """
     Resolve a model given by name, path or object into a network to run.
 
@@ -183,6 +185,10 @@ def load_network(model, *, precision='f32'):
         As for `asidl.registry.load_model`.
     precision : {'f32', 'bf16'}, optional
         Arithmetic precision for OpenVINO; Keras always runs float32.
+    registry : `asidl.registry.ModelRegistry` or None, optional
+        The registry to look ``model`` up in, so that a caller that also
+        needs the model's entry reads the registry files only once; `None`
+        reads them.
 
     Returns
     -------
@@ -190,15 +196,16 @@ def load_network(model, *, precision='f32'):
     name : str
     normalization : str or None
     """
-    from .registry import load_model, model_info, openvino_files, registry_entries
+    from .registry import ModelRegistry
 
     check_precision(precision)
-    if isinstance(model, str) and model in registry_entries() \
-            and model_info(model).get('bundled'):
-        entry = model_info(model)
+    if registry is None:
+        registry = ModelRegistry()
+    entry = registry.entries.get(model) if isinstance(model, str) else None
+    if isinstance(entry, dict) and entry.get('bundled'):
         reason = None
         try:
-            files = openvino_files(model)
+            files = registry.openvino_files(model)
         except ValueError as exc:
             files, reason = None, str(exc)
         if files is None and reason is None:
@@ -213,4 +220,4 @@ def load_network(model, *, precision='f32'):
         warnings.warn(f'the bundled model {model!r} runs with TensorFlow, in float32, '
                       f'instead of OpenVINO: {reason}. Reinstall asidl to restore it.',
                       EngineWarning, stacklevel=3)
-    return load_model(model)
+    return registry.load_model(model)

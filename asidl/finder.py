@@ -22,14 +22,22 @@ from photutils.utils.exceptions import NoDetectionsWarning
 from .bands import Timings, detect_in_bands
 from .calibration import ConfidenceCalibration
 from .catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
-from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, MASK_RADIUS, TILE_MARGIN, TILE_SIZE
+from .constants import (
+    DEFAULT_PRECISION,
+    LOG_OVERLAP,
+    LOG_SIGMA,
+    LOG_THRESHOLD,
+    MASK_RADIUS,
+    TILE_MARGIN,
+    TILE_SIZE,
+)
 from .engine import check_precision, load_network
 from .fwhm import FWHMWarning, measure_fwhm
 from .localize import log_parabola_offsets, neighbourhood
 from .normalize import NORMALIZATIONS, background_map, normalize
 from .predict import _check_tiling, predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, check_model, registry_entries
+from .registry import DEFAULT_MODEL, ModelRegistry, check_model
 from .resample import DEFAULT_FWHM_RANGE, block_factor, block_sum, to_original
 
 __all__ = ['UNetLoGFinder']
@@ -184,7 +192,7 @@ class UNetLoGFinder(StarFinderBase):
     def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
                  overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
                  normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None, shape_columns=True, precision='f32',
+                 batch_size=None, fwhm=None, shape_columns=True, precision=DEFAULT_PRECISION,
                  calibration=None, band_rows=None):
         self.sigma = _positive_number(sigma, 'sigma')
         if threshold is not None:
@@ -215,14 +223,15 @@ class UNetLoGFinder(StarFinderBase):
         if not isinstance(shape_columns, (bool, np.bool_)):
             raise TypeError(f'shape_columns must be True or False, got {shape_columns!r}')
         self.shape_columns = bool(shape_columns)
+        models = ModelRegistry()    # each registry file is read at most once per finder
         self.model, self.model_name, registered_norm = load_network(
-            model, precision=check_precision(precision))
+            model, precision=check_precision(precision), registry=models)
         #: The engine that runs the network and its precision, as used.
         self.engine = getattr(self.model, 'engine', 'tensorflow')
         self.precision = getattr(self.model, 'precision', 'f32')
         check_model(self.model, tile_margin=self.tile_margin)
         self.normalization = normalization or registered_norm or 'asinh'
-        entry = registry_entries().get(model) if isinstance(model, str) else None
+        entry = models.entries.get(model) if isinstance(model, str) else None
         if threshold is None:
             threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
         self.threshold = float(threshold)

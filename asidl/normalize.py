@@ -28,12 +28,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import ndimage
 
+from . import constants
 from .constants import ASINH_SOFTENING, BACKGROUND_BOX
 
 __all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize',
            'standardize_statistics']
 
-NORMALIZATIONS = ('asinh', 'standardize')
+#: Scalings of raw data for the network; see `normalize`.
+NORMALIZATIONS = constants.NORMALIZATIONS
 
 # MAD to Gaussian standard deviation.
 _MAD_TO_STD = 1.4826

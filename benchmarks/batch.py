@@ -43,13 +43,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import numpy as np  # noqa: E402
 from astropy.io import fits  # noqa: E402
 from astropy.table import QTable  # noqa: E402
-from common import meerlicht_frame, save_result  # noqa: E402
+from common import meerlicht_frame, save_result, sep_sextractor_defaults  # noqa: E402
 
 from asidl.batch import _cached_finder, find_stars_in_files  # noqa: E402
 from asidl.io import catalog_stem, write_catalog  # noqa: E402
-
-#: SExtractor's defaults: DETECT_THRESH, DETECT_MINAREA, BACK_SIZE, BACK_FILTERSIZE.
-SEP_THRESH, SEP_MINAREA, SEP_BACK_SIZE, SEP_BACK_FILTER = 1.5, 5, 64, 3
 
 
 def write_frames(directory, n_files, size):
@@ -86,24 +83,11 @@ def run_asidl(paths, out_dir, options, client=None):
 
 def sep_catalog(path):
     """SEP with SExtractor's default background and detection, on one file."""
-    import sep
-
     with fits.open(path, memmap=False) as hdul:
-        data = np.ascontiguousarray(hdul[0].data, dtype=np.float64)
-    bkg = sep.Background(data, bw=SEP_BACK_SIZE, bh=SEP_BACK_SIZE, fw=SEP_BACK_FILTER,
-                         fh=SEP_BACK_FILTER)
-    objects = sep.extract(data - bkg.back(), SEP_THRESH, err=bkg.globalrms,
-                          minarea=SEP_MINAREA)
-    return QTable({'x_centroid': objects['x'], 'y_centroid': objects['y'],
-                   'flux': objects['flux']})
+        return sep_sextractor_defaults(hdul[0].data)
 
 
 def run_sep(paths, out_dir):
-    import sep
-
-    # Crowded 100-Mpix frames need more room than SEP's defaults.
-    sep.set_extract_pixstack(20_000_000)
-    sep.set_sub_object_limit(4096)
     n = 0
     for path in paths:
         table = sep_catalog(path)

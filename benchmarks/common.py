@@ -85,6 +85,33 @@ def matched_filter_catalogs(frame, thresholds=MATCHED_FILTER_THRESHOLDS):
     return out
 
 
+#: SExtractor's defaults: DETECT_THRESH, DETECT_MINAREA, BACK_SIZE, BACK_FILTERSIZE.
+SEP_THRESH, SEP_MINAREA, SEP_BACK_SIZE, SEP_BACK_FILTER = 1.5, 5, 64, 3
+
+
+def sep_sextractor_defaults(data):
+    """
+    SEP run as SExtractor runs by default: background mesh of 64 pixels
+    with a 3x3 median filter, subtracted; detection at 1.5 times the
+    global background RMS with the default 3x3 pyramidal filter, at least
+    5 pixels, default deblending.  Returns a table of positions and fluxes.
+    """
+    import sep
+    from astropy.table import QTable
+
+    # Crowded 100-Mpix frames need more room than SEP's defaults; small
+    # frames should not pay for allocating it.
+    sep.set_extract_pixstack(max(300_000, min(np.size(data), 20_000_000)))
+    sep.set_sub_object_limit(4096)
+    data = np.ascontiguousarray(data, dtype=np.float64)
+    bkg = sep.Background(data, bw=SEP_BACK_SIZE, bh=SEP_BACK_SIZE, fw=SEP_BACK_FILTER,
+                         fh=SEP_BACK_FILTER)
+    objects = sep.extract(data - bkg.back(), SEP_THRESH, err=bkg.globalrms,
+                          minarea=SEP_MINAREA)
+    return QTable({'x_centroid': objects['x'], 'y_centroid': objects['y'],
+                   'flux': objects['flux']})
+
+
 def score(tbl, truth):
     if tbl is None:
         return score_detections([], [], truth['x'], truth['y'])

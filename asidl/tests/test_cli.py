@@ -37,3 +37,35 @@ def test_train_and_export(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'epoch 1/1' in out and 'val Dice' in out
     assert model.exists() and (tmp_path / 'ckpt' / 'state.json').exists()
+
+
+def test_option_defaults_are_the_finders():
+    """The command line describes the finder's defaults without importing it."""
+    import inspect
+
+    from asidl import UNetLoGFinder
+    from asidl.cli import _finder_defaults, _finder_kwargs, _parser
+
+    signature = {name: p.default for name, p in inspect.signature(UNetLoGFinder.__init__)
+                 .parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    defaults = _finder_defaults()
+    assert defaults == {name: signature[name] for name in defaults}
+    args = _parser().parse_args(['find', 'frame.fits'])
+    assert _finder_kwargs(args) == {name: signature[name] for name in _finder_kwargs(args)}
+
+
+def test_help_and_import_do_not_load_the_finder():
+    """``import asidl`` and ``asidl --help`` leave photutils, astropy and OpenVINO unimported."""
+    code = ('import sys\n'
+            'import asidl\n'
+            'from asidl.cli import main\n'
+            'try:\n'
+            '    main(["find", "--help"])\n'
+            'except SystemExit:\n'
+            '    pass\n'
+            'heavy = ("photutils", "astropy", "openvino", "scipy", "tensorflow", "keras",\n'
+            '         "matplotlib", "dask", "distributed")\n'
+            'print(sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == '[]'

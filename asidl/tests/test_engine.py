@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import asidl
-from asidl import UNetLoGFinder, registry
+from asidl import UNetLoGFinder, _model_files, registry
 from asidl.engine import CompiledNetwork, EngineWarning, compile_network, load_network
 from asidl.registry import available_models, file_sha256, load_model, model_info, openvino_files
 from asidl.tests.helpers import write_frame
@@ -155,18 +155,17 @@ def package_copy(monkeypatch, tmp_path):
             shutil.copy(model_path_dir() / file, directory / file)
     entries = {'asidl-fast': model_info('asidl-fast')}
     (directory / 'registry.json').write_text(json.dumps(entries))
-    monkeypatch.setattr(registry, '_MODEL_DIR', directory)
-    monkeypatch.setattr(registry, '_REGISTRY_FILE', directory / 'registry.json')
-    registry._package_entries.cache_clear()
+    monkeypatch.setattr(_model_files, 'PACKAGE_DIR', directory)
+    _model_files.package_entries.cache_clear()
     yield directory
-    registry._package_entries.cache_clear()
+    _model_files.package_entries.cache_clear()
 
 
 def _rewrite_entry(directory, **changes):
     entries = json.loads((directory / 'registry.json').read_text())
     entries['asidl-fast'].update(changes)
     (directory / 'registry.json').write_text(json.dumps(entries))
-    registry._package_entries.cache_clear()
+    _model_files.package_entries.cache_clear()
 
 
 def _falls_back(message):
@@ -213,7 +212,7 @@ def test_entry_without_ir(package_copy):
     entries = json.loads((package_copy / 'registry.json').read_text())
     del entries['asidl-fast']['openvino']
     (package_copy / 'registry.json').write_text(json.dumps(entries))
-    registry._package_entries.cache_clear()
+    _model_files.package_entries.cache_clear()
     _falls_back('no OpenVINO conversion in the registry')
 
 
@@ -253,3 +252,14 @@ def test_find_command_precision_option(tmp_path):
                  'bf16', '-o', str(tmp_path / 'frame.ecsv')]) == 0
     meta = QTable.read(tmp_path / 'frame.ecsv').meta
     assert meta['engine'] == 'openvino' and meta['precision'] == 'bf16'
+
+
+def test_load_network_looks_models_up_in_the_registry_it_is_given():
+    from asidl.registry import ModelRegistry
+
+    models = ModelRegistry()
+    network, name, normalization = load_network('asidl-fast', registry=models)
+    assert isinstance(network, CompiledNetwork) and normalization == 'asinh'
+    assert 'entries' in vars(models)        # read, and kept for the finder's other questions
+    with pytest.raises(ValueError, match="unknown model 'asidl-fast'"):
+        load_network('asidl-fast', registry=ModelRegistry({}))

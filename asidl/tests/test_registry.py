@@ -1,14 +1,18 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Model registry: bundled model offline, downloads, hashes, errors."""
 
+import http.server
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
+import pooch
 import pytest
 from astropy.utils.exceptions import AstropyUserWarning
 
-from asidl import UNetLoGFinder, registry
+from asidl import UNetLoGFinder, _model_files, registry
 from asidl.registry import (
     ModelDownloadError,
     available_models,
@@ -19,6 +23,16 @@ from asidl.registry import (
     register_model,
     unregister_model,
 )
+
+
+def _forbid_downloads(monkeypatch, message):
+    import pooch
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(message)
+
+    monkeypatch.setattr(pooch, 'retrieve', no_network)
+    monkeypatch.setattr(pooch.Pooch, 'fetch', no_network)
 
 
 def test_registry_lists_models():
@@ -40,12 +54,7 @@ def test_bundled_model_matches_its_hash():
 
 def test_bundled_model_loads_without_network(monkeypatch, tmp_path):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path))
-    import pooch
-
-    def no_network(*args, **kwargs):
-        raise AssertionError('the bundled model must not be downloaded')
-
-    monkeypatch.setattr(pooch, 'retrieve', no_network)
+    _forbid_downloads(monkeypatch, 'the bundled model must not be downloaded')
     model, name, norm = load_model(registry.DEFAULT_MODEL)
     assert name == registry.DEFAULT_MODEL and norm == 'asinh'
     assert model.output_shape[-1] == 3
@@ -66,6 +75,7 @@ def _entries(url, sha='0' * 64):
 
 def test_offline_download_says_how_to_place_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path))
+    monkeypatch.setattr(_model_files, 'DOWNLOAD_RETRIES', 0)     # no waits between attempts
     # Port 9 (discard) on the loopback interface refuses the connection
     # at once: no traffic leaves the machine.
     entries = _entries('http://127.0.0.1:9/remote-test.keras')
@@ -90,8 +100,12 @@ def test_cached_file_is_used_and_hash_checked(monkeypatch, tmp_path):
 def test_cache_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'models'))
     assert registry.cache_dir() == tmp_path / 'models'
-    monkeypatch.delenv('ASIDL_DATA_DIR')
-    assert 'asidl' in str(registry.cache_dir())
+    monkeypatch.setenv('ASIDL_DATA_DIR', '~/asidl-models')
+    assert registry.cache_dir() == Path.home() / 'asidl-models'
+    default = Path(os.path.expanduser(pooch.os_cache('asidl')))
+    for unset in (monkeypatch.delenv, lambda name: monkeypatch.setenv(name, '')):
+        unset('ASIDL_DATA_DIR')
+        assert registry.cache_dir() == default
 
 
 def _meerlicht_architecture():
@@ -140,12 +154,7 @@ def test_keras2_hdf5_model_of_the_authors_architecture_runs(tmp_path, frame):
 def test_unpinned_meerlicht_model_is_neither_downloaded_nor_loaded(monkeypatch, tmp_path):
     """Its entry has no sha256: a file placed at its cache path is not loaded unchecked."""
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path))
-    import pooch
-
-    def no_network(*args, **kwargs):
-        raise AssertionError('an unpinned model must not be downloaded')
-
-    monkeypatch.setattr(pooch, 'retrieve', no_network)
+    _forbid_downloads(monkeypatch, 'an unpinned model must not be downloaded')
     entry = model_info('asidl-meerlicht-2022')
     _meerlicht_architecture().save(tmp_path / entry['file'])
     for call in (lambda: model_path('asidl-meerlicht-2022'),
@@ -438,3 +447,150 @@ def test_register_model_runs_the_finder_model_check(monkeypatch, tmp_path, input
     assert 'odd' not in available_models()
     with pytest.raises(ValueError, match=message):       # the finder says the same, up front
         UNetLoGFinder(model=path)
+
+
+# --------------------------------------------------------------------------
+# Downloads go through pooch, from a server on this machine only
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """Serves ``content`` at any path; the first ``failures`` requests get HTTP 500."""
+
+    def __init__(self, content):
+        super().__init__(('127.0.0.1', 0), _Handler)
+        self.content, self.failures, self.requests = content, 0, 0
+
+    @property
+    def url(self):
+        return f'http://127.0.0.1:{self.server_address[1]}/remote-test.keras'
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):       # noqa: N802 (http.server's name)
+        self.server.requests += 1
+        if self.server.requests <= self.server.failures:
+            self.send_error(500)
+            return
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(self.server.content)))
+        self.end_headers()
+        self.wfile.write(self.server.content)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = _Server(b'the bytes of a model file')
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def test_pinned_download_is_fetched_once_and_checked_by_pooch(monkeypatch, tmp_path, server):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    fetched = []
+    real_fetch = pooch.Pooch.fetch
+    monkeypatch.setattr(pooch.Pooch, 'fetch',
+                        lambda self, fname, **kw: fetched.append(fname) or real_fetch(self, fname,
+                                                                                     **kw))
+    sha = pooch.file_hash(_write(tmp_path / 'expected', server.content))
+    entries = _entries(server.url, sha)
+    path = model_path('remote-test', entries=entries)
+    assert path == tmp_path / 'cache' / 'remote-test.keras'
+    assert path.read_bytes() == server.content and server.requests == 1
+    # Cached: checked by pooch against the hash, not downloaded again.
+    assert model_path('remote-test', entries=entries) == path and server.requests == 1
+    assert fetched == ['remote-test.keras'] * 2
+    # A cached file that no longer matches is refused, never replaced.
+    path.write_bytes(b'tampered')
+    with pytest.raises(ValueError, match='does not match its registered sha256.*Delete it'):
+        model_path('remote-test', entries=entries)
+    assert path.read_bytes() == b'tampered' and server.requests == 1
+
+
+def test_a_download_that_does_not_match_its_hash_is_not_kept(monkeypatch, tmp_path, server):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    monkeypatch.setattr(_model_files, 'DOWNLOAD_RETRIES', 0)
+    with pytest.raises(ValueError, match='download of model .remote-test. from .* does not match'):
+        model_path('remote-test', entries=_entries(server.url, 'a' * 64))
+    assert server.requests == 1
+    assert not (tmp_path / 'cache' / 'remote-test.keras').exists()
+
+
+def test_a_failed_download_is_tried_again(monkeypatch, tmp_path, server):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    monkeypatch.setattr(_model_files, 'DOWNLOAD_RETRIES', 1)
+    server.failures = 1
+    sha = pooch.file_hash(_write(tmp_path / 'expected', server.content))
+    path = model_path('remote-test', entries=_entries(server.url, sha))
+    assert path.read_bytes() == server.content and server.requests == 2
+
+
+def _write(path, content):
+    path.write_bytes(content)
+    return str(path)
+
+
+# --------------------------------------------------------------------------
+# Each registry file is read at most once per finder
+
+
+REGISTRY_FILES = ('registry.json', 'user_registry.json')
+
+
+@pytest.fixture
+def registry_reads(monkeypatch):
+    """Counts of the stats and opens of each registry file, by file name."""
+    import builtins
+    import io
+
+    counts = {name: 0 for name in REGISTRY_FILES}
+
+    def counting(function):
+        def wrapper(path, *args, **kwargs):
+            if isinstance(path, (str, os.PathLike)) \
+                    and os.path.basename(os.fspath(path)) in counts:
+                counts[os.path.basename(os.fspath(path))] += 1
+            return function(path, *args, **kwargs)
+        return wrapper
+
+    for module, name in ((os, 'stat'), (os, 'lstat'), (io, 'open'), (builtins, 'open')):
+        monkeypatch.setattr(module, name, counting(getattr(module, name)))
+    return counts
+
+
+@pytest.mark.filterwarnings('ignore::asidl.engine.EngineWarning')
+@pytest.mark.parametrize('model', ['asidl-default', 'fallback', 'mine', 'path', 'object'])
+def test_a_finder_reads_each_registry_file_once(monkeypatch, tmp_path, tiny_model_file,
+                                                 registry_reads, model):
+    monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
+    register_model('mine', tiny_model_file)
+    if model == 'fallback':             # a bundled model run by Keras from its .keras file
+        from asidl import engine
+
+        def cannot_compile(*args, **kwargs):
+            raise RuntimeError('no OpenVINO here')
+
+        monkeypatch.setattr(engine, 'compile_network', cannot_compile)
+        model = 'asidl-fast'
+    elif model == 'path':
+        model = tiny_model_file
+    keras_model = load_model(tiny_model_file)[0]
+    if model == 'object':
+        model = keras_model
+    UNetLoGFinder(model=model)                          # compiled and loaded once
+    for cold in (True, False):
+        if cold:
+            _model_files.package_entries.cache_clear()
+        registry_reads.update(dict.fromkeys(REGISTRY_FILES, 0))
+        UNetLoGFinder(model=model)
+        assert all(n <= 1 for n in registry_reads.values()), registry_reads
+        assert registry_reads['registry.json'] == (1 if cold and model is not keras_model else 0)
+    # The user registry is read anew by each finder: a model registered since is found.
+    register_model('other', tiny_model_file)
+    assert UNetLoGFinder(model='other').model_name == 'other'
