@@ -28,6 +28,11 @@ from asidl.batch import (
 from asidl.io import read_image
 from asidl.tests.helpers import write_corrupt, write_frame, write_table_only
 
+# These tests are about files, resume and workers; their small frames hold too
+# few bright isolated stars to measure the FWHM, so the finder warns and
+# searches at its own scale, which is all they need.
+pytestmark = pytest.mark.filterwarnings('ignore::asidl.fwhm.FWHMWarning')
+
 N_GOOD = 4
 
 #: In-process clusters must not listen on, or look up, any outside address

@@ -22,6 +22,11 @@ from asidl.cli import main
 from asidl.io import read_image
 from asidl.tests.helpers import write_corrupt, write_frame
 
+# These tests are about files, resume and workers; their small frames hold too
+# few bright isolated stars to measure the FWHM, so the finder warns and
+# searches at its own scale, which is all they need.
+pytestmark = pytest.mark.filterwarnings('ignore::asidl.fwhm.FWHMWarning')
+
 #: In-process clusters listen on localhost only (the tests are offline).
 LOCALHOST_ONLY = {'protocol': 'tcp', 'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0',
                   'worker_dashboard_address': '127.0.0.1:0'}
