@@ -244,6 +244,7 @@ def test_dask_invalid_options_raise_in_the_caller(night, thread_cluster):
         find_stars_in_files(night[1], client=thread_cluster, overlap=2.0)
 
 
+@pytest.mark.slow
 def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_path, finder):
     """
     Real worker processes: each builds one finder for all its images, even

@@ -188,6 +188,7 @@ def test_batch_usage_errors(tmp_path, frames, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_batch_terminated_mid_run_then_resumed(tmp_path, finder, scheduler):
     """
     ``asidl batch`` on its own local cluster gets SIGTERM after the first
@@ -280,6 +281,7 @@ def test_find_skips_an_up_to_date_catalog_and_redoes_a_stale_one(tmp_path, frame
     assert QTable.read(catalog).meta['image'] == str(frames / 'a.fits')
 
 
+@pytest.mark.slow
 def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(tmp_path,
                                                                                scheduler):
     import gzip
@@ -305,6 +307,7 @@ def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(t
     assert _digest(image) == before
 
 
+@pytest.mark.slow
 def test_batch_resume_checks_what_each_catalog_records(tmp_path, scheduler):
     """a/x.fits then b/x.fits into one directory: b is not 'skipped' with a's catalog."""
     for name, seed in (('a', 1), ('b', 2)):
@@ -355,6 +358,7 @@ def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
     assert list((tmp_path / 'o').iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
     bogus = tmp_path / 'bogus.keras'
     bogus.write_text('not a model')

@@ -202,8 +202,9 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
         stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
                                 batch_size=batch_size, fresh_per_batch=2, draw=draw)
         t0 = time.perf_counter()
+        # The stream draws fresh random frames: nothing to shuffle.
         fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1,
-                        verbose=verbose)
+                        shuffle=False, verbose=verbose)
         # Runs begun before validation_fwhm existed keep measuring the FWHM,
         # so that their best epoch is chosen on one scale.
         scores = validate(model, val_frames,

@@ -43,6 +43,7 @@ def test_unet_bad_arguments(kwargs):
         build_unet(**kwargs)
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_and_history(tiny_training):
     directory, history = tiny_training
     assert [h['epoch'] for h in history] == [1, 2]
@@ -55,6 +56,7 @@ def test_train_writes_checkpoints_and_history(tiny_training):
     assert [h['learning_rate'] for h in history] == [2e-3, 1e-3]
 
 
+@pytest.mark.slow
 def test_train_does_nothing_once_done(tiny_training, tmp_path):
     directory, history = tiny_training
     copy = shutil.copytree(directory, tmp_path / 'copy')
@@ -63,6 +65,7 @@ def test_train_does_nothing_once_done(tiny_training, tmp_path):
     assert lines == [f'resuming from epoch 2 in {copy}']
 
 
+@pytest.mark.slow
 def test_export_a_trained_model(tiny_training, tmp_path):
     directory, _ = tiny_training
     model_file = export_model(directory / 'best.keras', tmp_path / 'mine.keras')
