@@ -677,7 +677,7 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     >>> from asidl.simulate import FrameParameters, simulate_frame
     >>> frames = [NDData(simulate_frame(FrameParameters(shape=(96, 96), density=30),
     ...                                 seed=s).data) for s in (1, 2)]
-    >>> result = find_stars_in_files(frames)
+    >>> result = find_stars_in_files(frames, fwhm=4.5)   # the simulator's default
     >>> result.ok, [len(t) > 0 for t in result.catalogs]
     (True, [True, True])
     >>> result.summary['status'].tolist()

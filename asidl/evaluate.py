@@ -141,7 +141,7 @@ def _positions(tbl):
     """x, y arrays of a finder's table (or empty arrays for None)."""
     if tbl is None:
         return np.zeros(0), np.zeros(0)
-    for x, y in (('x_centroid', 'y_centroid'), ('xcentroid', 'ycentroid'), ('x', 'y')):
+    for x, y in (('x_centroid', 'y_centroid'), ('x', 'y')):
         if x in tbl.colnames:
             return np.asarray(tbl[x], float), np.asarray(tbl[y], float)
     raise ValueError(f'the table has no x_centroid/y_centroid columns: {tbl.colnames}')

@@ -438,7 +438,7 @@ def _render_stars(image, params, y, x, flux, fwhm, snr):
             _add_stamps(image, stamps, iy[j], ix[j])
 
 
-def _line(image, rng, y0, x0, angle, length, amplitude, width):
+def _line(image, y0, x0, angle, length, amplitude, width):
     """Add a straight line of Gaussian cross-section (trails, CR tracks, spikes)."""
     ny, nx = image.shape
     n = max(2, int(length * 2))
@@ -482,7 +482,7 @@ def _add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
             image[ys, xs] += peak_snr * sky_sigma * np.exp(-(rr - params.fwhm / 2.0) / scale)
     # Satellite and aircraft trails: long lines as wide as the PSF.
     for _ in range(params.n_trails):
-        _line(image, rng, rng.uniform(0, ny), rng.uniform(0, nx), rng.uniform(0, np.pi),
+        _line(image, rng.uniform(0, ny), rng.uniform(0, nx), rng.uniform(0, np.pi),
               3 * max(ny, nx), _log_uniform(rng, 0.5, 100.0) * sky_sigma,
               max(0.6, params.fwhm / 2.3548 * rng.uniform(0.5, 1.5)))
     # Diffraction spikes on bright stars: thin crosses whose length grows with flux.
@@ -493,7 +493,7 @@ def _add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
             length = min(4 * max(ny, nx), 6 * params.fwhm * np.sqrt(sf / params.full_well))
             amp = 2e-3 * sf / params.fwhm
             for k in range(2):
-                _line(image, rng, sy, sx, ang0 + k * np.pi / 2, length, amp,
+                _line(image, sy, sx, ang0 + k * np.pi / 2, length, amp,
                       max(0.5, params.fwhm / 6.0))
     # Cosmic rays: single pixels, short tracks and worms, sharper than any PSF.
     for _ in range(params.n_cosmic_rays):
@@ -508,7 +508,7 @@ def _add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
                 nx2 = min(nx - 1, ix0 + int(rng.integers(0, 2)))
                 image[ny2, nx2] += amp * rng.uniform(0.2, 1.0)
         elif kind < 0.8:
-            _line(image, rng, cy, cx, rng.uniform(0, np.pi), _log_uniform(rng, 3, 40),
+            _line(image, cy, cx, rng.uniform(0, np.pi), _log_uniform(rng, 3, 40),
                   amp, rng.uniform(0.3, 0.6))
         else:
             steps = int(rng.integers(5, 40))

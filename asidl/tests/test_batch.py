@@ -28,6 +28,11 @@ from asidl.batch import (
 from asidl.io import read_image
 from asidl.tests.helpers import write_corrupt, write_frame, write_table_only
 
+# These tests are about files, resume and workers; their small frames hold too
+# few bright isolated stars to measure the FWHM, so the finder warns and
+# searches at its own scale, which is all they need.
+pytestmark = pytest.mark.filterwarnings('ignore::asidl.fwhm.FWHMWarning')
+
 N_GOOD = 4
 
 #: In-process clusters must not listen on, or look up, any outside address
@@ -239,6 +244,7 @@ def test_dask_invalid_options_raise_in_the_caller(night, thread_cluster):
         find_stars_in_files(night[1], client=thread_cluster, overlap=2.0)
 
 
+@pytest.mark.slow
 def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_path, finder):
     """
     Real worker processes: each builds one finder for all its images, even

@@ -73,14 +73,15 @@ def test_bad_fit_input():
 
 @pytest.fixture(scope='module')
 def frame():
-    return simulate_frame(FrameParameters(shape=(128, 128), density=30), seed=4)
+    return simulate_frame(FrameParameters(shape=(128, 128), density=30, fwhm=4.0),
+                          seed=4)
 
 
 def test_finder_applies_calibration(frame):
-    raw = UNetLoGFinder(calibration=False)(frame.data)
+    raw = UNetLoGFinder(calibration=False, fwhm=4.0)(frame.data)
     assert raw.meta['confidence'] == 'network'
     flat = ConfidenceCalibration([0.0, 1.0], [0.25, 0.75])
-    tbl = UNetLoGFinder(calibration=flat)(frame.data)
+    tbl = UNetLoGFinder(calibration=flat, fwhm=4.0)(frame.data)
     assert tbl.meta['confidence'] == 'calibrated'
     assert np.allclose(tbl['confidence'], 0.25 + 0.5 * raw['confidence'])
     assert np.array_equal(tbl['x_centroid'], raw['x_centroid'])

@@ -27,6 +27,7 @@ def test_unknown_command_fails():
     assert err.value.code == 2
 
 
+@pytest.mark.slow
 def test_train_and_export(tmp_path, capsys):
     model = tmp_path / 'mine.keras'
     args = ['train', str(tmp_path / 'ckpt'), '--epochs', '1', '--steps-per-epoch', '1',

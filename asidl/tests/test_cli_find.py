@@ -22,6 +22,11 @@ from asidl.cli import main
 from asidl.io import read_image
 from asidl.tests.helpers import write_corrupt, write_frame
 
+# These tests are about files, resume and workers; their small frames hold too
+# few bright isolated stars to measure the FWHM, so the finder warns and
+# searches at its own scale, which is all they need.
+pytestmark = pytest.mark.filterwarnings('ignore::asidl.fwhm.FWHMWarning')
+
 #: In-process clusters listen on localhost only (the tests are offline).
 LOCALHOST_ONLY = {'protocol': 'tcp', 'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0',
                   'worker_dashboard_address': '127.0.0.1:0'}
@@ -183,6 +188,7 @@ def test_batch_usage_errors(tmp_path, frames, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_batch_terminated_mid_run_then_resumed(tmp_path, finder, scheduler):
     """
     ``asidl batch`` on its own local cluster gets SIGTERM after the first
@@ -275,6 +281,7 @@ def test_find_skips_an_up_to_date_catalog_and_redoes_a_stale_one(tmp_path, frame
     assert QTable.read(catalog).meta['image'] == str(frames / 'a.fits')
 
 
+@pytest.mark.slow
 def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(tmp_path,
                                                                                scheduler):
     import gzip
@@ -300,6 +307,7 @@ def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(t
     assert _digest(image) == before
 
 
+@pytest.mark.slow
 def test_batch_resume_checks_what_each_catalog_records(tmp_path, scheduler):
     """a/x.fits then b/x.fits into one directory: b is not 'skipped' with a's catalog."""
     for name, seed in (('a', 1), ('b', 2)):
@@ -350,6 +358,7 @@ def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
     assert list((tmp_path / 'o').iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
     bogus = tmp_path / 'bogus.keras'
     bogus.write_text('not a model')

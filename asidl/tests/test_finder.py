@@ -17,6 +17,7 @@ from photutils.utils.exceptions import NoDetectionsWarning
 
 from asidl import UNetLoGFinder
 from asidl.evaluate import score_detections
+from asidl.fwhm import FWHMWarning
 from asidl.simulate import FrameParameters, simulate_frame
 
 COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'sharpness',
@@ -67,20 +68,23 @@ def test_repeated_calls_identical(finder, frame, catalog):
         assert_array_equal(tbl[col], catalog[col])
 
 
-def test_input_not_modified(finder, frame):
+def test_input_not_modified(finder_at_fwhm, frame):
     data = frame.data.copy()
     mask = np.zeros(data.shape, bool)
     mask[:20] = True
     data[5, 5] = np.nan
     before_data, before_mask = data.copy(), mask.copy()
-    finder(data, mask=mask)
+    finder_at_fwhm(data, mask=mask)
     assert_array_equal(data, before_data)
     assert_array_equal(mask, before_mask)
 
 
 def test_no_sources_returns_none_and_warns(finder):
-    with pytest.warns(NoDetectionsWarning):
+    # Without stars, their FWHM cannot be measured either.
+    with pytest.warns(NoDetectionsWarning), pytest.warns(FWHMWarning):
         assert finder(np.full((64, 64), 1000.0)) is None
+    with pytest.warns(NoDetectionsWarning):
+        assert UNetLoGFinder(fwhm=3.0)(np.full((64, 64), 1000.0)) is None
 
 
 def test_all_masked_returns_none_and_warns(finder, frame):
@@ -90,10 +94,10 @@ def test_all_masked_returns_none_and_warns(finder, frame):
         assert finder(np.full((40, 40), np.nan)) is None
 
 
-def test_mask_reduces_sources(finder, frame, catalog):
+def test_mask_reduces_sources(finder_at_fwhm, frame, catalog):
     mask = np.zeros(frame.data.shape, bool)
     mask[:, :96] = True
-    tbl = finder(frame.data, mask=mask)
+    tbl = finder_at_fwhm(frame.data, mask=mask)
     assert len(tbl) < len(catalog)
     assert np.all(tbl['x_centroid'] > 93)
 
@@ -119,7 +123,8 @@ def test_nan_region_counts_as_masked(finder, frame):
     assert not inside.any()
 
 
-def test_masked_array_and_nddata_masks(finder, frame):
+def test_masked_array_and_nddata_masks(finder_at_fwhm, frame):
+    finder = finder_at_fwhm
     mask = np.zeros(frame.data.shape, bool)
     mask[:80] = True
     expected = _positions(finder(frame.data, mask=mask))
@@ -173,10 +178,13 @@ def test_quantity_units_carried(finder, frame, catalog):
 def test_quantity_peak_max(frame, catalog):
     limit = float(np.median(catalog['peak']))
     tbl = UNetLoGFinder(peak_max=limit * u.adu)(frame.data * u.adu)
-    assert np.all(tbl['peak'] <= limit * u.adu)
-    # the same limit in another, convertible unit
-    tbl2 = UNetLoGFinder(peak_max=limit * 1000 * u.adu / 1000)(frame.data * u.adu)
-    assert len(tbl2) == len(tbl)
+    assert np.all(tbl['peak'] <= limit * u.adu) and 0 < len(tbl) < len(catalog)
+    # The same limit in another, convertible unit is converted to the data's
+    # unit: mJy for data in Jy. Taken as a number it would keep every source.
+    jy = UNetLoGFinder(peak_max=limit * u.Jy)(frame.data * u.Jy)
+    mjy = UNetLoGFinder(peak_max=1000 * limit * u.mJy)(frame.data * u.Jy)
+    assert len(mjy) == len(jy) == len(tbl)
+    assert np.all(mjy['peak'] <= limit * u.Jy) and mjy['peak'].unit == u.Jy
 
 
 def test_quantity_unit_mismatch_refused(frame):
@@ -316,8 +324,9 @@ def test_positional_options_refused():
         UNetLoGFinder('asidl-default')
 
 
-def test_small_images(finder):
+def test_small_images():
     """Images smaller than a tile work, including a single star on a tiny frame."""
+    finder = UNetLoGFinder(fwhm=3.0)     # one star is too few to measure it
     params = FrameParameters(shape=(24, 40), density=0.0, fwhm=3.0, sky=200, bias=300)
     blank = simulate_frame(params, seed=1).data.astype(float)
     yy, xx = np.mgrid[:24, :40]
@@ -339,7 +348,7 @@ def test_tile_seams_do_not_change_results(frame):
 
 def test_star_on_a_seam_found_once():
     """A star straddling the boundary between two tile cores is reported once."""
-    finder = UNetLoGFinder(tile_size=64, tile_margin=16)    # cores of 32 pixels
+    finder = UNetLoGFinder(tile_size=64, tile_margin=16, fwhm=3.5)    # cores of 32 pixels
     rng = np.random.default_rng(3)
     data = rng.normal(500.0, 10.0, (64, 96))
     yy, xx = np.mgrid[:64, :96]
@@ -375,7 +384,9 @@ def test_psf_photometry_finder(frame):
 
     psf_model = CircularGaussianPRF(fwhm=3.5)
     data = frame.data - np.median(frame.data)
-    finder = UNetLoGFinder()
+    # Told the FWHM: the residual images of IterativePSFPhotometry's later
+    # iterations hold too few stars to measure it.
+    finder = UNetLoGFinder(fwhm=frame.parameters.fwhm)
     phot = PSFPhotometry(psf_model, (7, 7), finder=finder, aperture_radius=4)
     result = phot(data)
     assert len(result) == len(finder(data))
@@ -387,8 +398,9 @@ def test_psf_photometry_finder(frame):
     assert len(iresult) >= len(result)
 
 
-def test_bright_star_positions_are_precise(finder):
+def test_bright_star_positions_are_precise():
     """Bright, isolated stars are placed to a few hundredths of a pixel."""
+    finder = UNetLoGFinder(fwhm=4.2)     # three stars are too few to measure it
     rng = np.random.default_rng(11)
     yy, xx = np.mgrid[:96, :96]
     truth = [(20.37, 30.81), (60.5, 70.08), (75.13, 18.66)]
@@ -408,8 +420,6 @@ def test_bad_fwhm(fwhm):
 
 
 def test_fwhm_given_and_measured_in_meta(frame, catalog):
-    from asidl.fwhm import FWHMWarning
-
     assert catalog.meta['fwhm_source'] == 'measured' and catalog.meta['block_size'] == 1
     assert catalog.meta['fwhm'] == pytest.approx(frame.parameters.fwhm, rel=0.1)
     given = UNetLoGFinder(fwhm=np.float32(3.5))

@@ -18,6 +18,7 @@ hashes for every bundled model with::
 import argparse
 import json
 import os
+import warnings
 from pathlib import Path
 
 __all__ = ['export_model', 'export_openvino', 'update_bundled_openvino']
@@ -78,7 +79,13 @@ def export_openvino(model, xml):
         raise ValueError(f'the OpenVINO model file must end in .xml, got {xml.name}')
     if not isinstance(model, keras.Model):
         model = keras.models.load_model(model, compile=False)
-    converted = openvino.convert_model(model)
+    with warnings.catch_warnings():
+        # OpenVINO traces the model with a tuple of inputs where the Keras
+        # functional model names its one input; Keras warns, and the trace is
+        # right.
+        warnings.filterwarnings('ignore', "The structure of `inputs` doesn't match",
+                                UserWarning)
+        converted = openvino.convert_model(model)
     xml.parent.mkdir(parents=True, exist_ok=True)
     openvino.save_model(converted, xml, compress_to_fp16=False)
     return xml, xml.with_suffix('.bin')

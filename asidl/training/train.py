@@ -31,7 +31,10 @@ from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
 
-__all__ = ['train', 'validation_frames', 'validate']
+__all__ = ['train', 'validation_frames', 'validate', 'learning_rate_at']
+
+# The cosine decay of the learning rate stops at this fraction of the initial rate.
+MIN_LEARNING_RATE_FRACTION = 0.02
 
 
 def validation_frames(n=24, *, shape=(256, 256), seed=12345, draw=None):
@@ -70,6 +73,7 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
         position ``rms`` (pixels) over all matches.
     """
     from ..finder import UNetLoGFinder
+    from ..fwhm import FWHMWarning
 
     if fwhm not in ('measured', 'true'):
         raise ValueError(f"fwhm must be 'measured' or 'true', got {fwhm!r}")
@@ -78,12 +82,25 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
     for frame in frames:
         finder.fwhm = float(frame.targets.meta['fwhm']) if fwhm == 'true' else None
         with warnings.catch_warnings():
+            # A frame without stars finds nothing; one with too few bright
+            # isolated stars cannot have its FWHM measured and is searched at
+            # the network's own scale: both are part of what is scored.
             warnings.simplefilter('ignore', NoDetectionsWarning)
+            warnings.simplefilter('ignore', FWHMWarning)
             tbl = finder(frame.data, mask=frame.bad_pixels)
         x, y = (tbl['x_centroid'], tbl['y_centroid']) if tbl is not None else ([], [])
         t = frame.targets
         scores.append(score_detections(x, y, t['x'], t['y']))
     return combine_scores(scores)
+
+def learning_rate_at(epoch, epochs, learning_rate):
+    """
+    The learning rate of epoch ``epoch`` (0-based) of ``epochs``: a cosine
+    decay from ``learning_rate``, held at no less than 2% of it.
+    """
+    lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
+    return max(lr, learning_rate * MIN_LEARNING_RATE_FRACTION)
+
 
 def _save_atomic(model, path):
     tmp = path.with_name(path.stem + '.tmp.keras')
@@ -180,13 +197,14 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
 
     val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):
-        lr = 0.5 * learning_rate * (1 + math.cos(math.pi * epoch / epochs))
-        model.optimizer.learning_rate.assign(max(lr, learning_rate * 0.02))
+        lr = learning_rate_at(epoch, epochs, learning_rate)
+        model.optimizer.learning_rate.assign(lr)
         stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
                                 batch_size=batch_size, fresh_per_batch=2, draw=draw)
         t0 = time.perf_counter()
+        # The stream draws fresh random frames: nothing to shuffle.
         fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1,
-                        verbose=verbose)
+                        shuffle=False, verbose=verbose)
         # Runs begun before validation_fwhm existed keep measuring the FWHM,
         # so that their best epoch is chosen on one scale.
         scores = validate(model, val_frames,

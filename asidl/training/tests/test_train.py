@@ -1,12 +1,14 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from asidl import UNetLoGFinder
+from asidl.conftest import TINY_TRAINING
 from asidl.training.export import export_model
-from asidl.training.train import train
+from asidl.training.train import learning_rate_at, train
 from asidl.training.unet import build_unet
 
 
@@ -41,27 +43,110 @@ def test_unet_bad_arguments(kwargs):
         build_unet(**kwargs)
 
 
-def test_train_checkpoint_resume_and_export(tmp_path):
-    kwargs = dict(steps_per_epoch=2, batch_size=2, frame_shape=(32, 32), base_filters=2,
-                  depth=2, n_validation=1, verbose=0, log=lambda line: None)
-    history = train(tmp_path, epochs=1, **kwargs)
-    assert len(history) == 1 and np.isfinite(history[0]['loss'])
-    state = json.loads((tmp_path / 'state.json').read_text())
-    assert state['epoch'] == 1 and state['config']['validation_fwhm'] == 'true'
-    assert (tmp_path / 'last.keras').exists() and (tmp_path / 'best.keras').exists()
-    history = train(tmp_path, epochs=2, **kwargs)
+@pytest.mark.slow
+def test_train_writes_checkpoints_and_history(tiny_training):
+    directory, history = tiny_training
     assert [h['epoch'] for h in history] == [1, 2]
+    assert all(np.isfinite(h['loss']) for h in history)
+    state = json.loads((directory / 'state.json').read_text())
+    assert state['epoch'] == 2 and state['config']['validation_fwhm'] == 'true'
+    np.testing.assert_equal(state['history'], history)     # NaN RMS without matches
+    assert (directory / 'last.keras').exists() and (directory / 'best.keras').exists()
+    # The cosine decay: the full rate, then half of it.
+    assert [h['learning_rate'] for h in history] == [2e-3, 1e-3]
 
-    model_file = export_model(tmp_path / 'best.keras', tmp_path / 'mine.keras')
-    finder = UNetLoGFinder(model=model_file, tile_size=64, tile_margin=16)
+
+@pytest.mark.slow
+def test_train_does_nothing_once_done(tiny_training, tmp_path):
+    directory, history = tiny_training
+    copy = shutil.copytree(directory, tmp_path / 'copy')
+    lines = []
+    np.testing.assert_equal(train(copy, epochs=2, log=lines.append, **TINY_TRAINING), history)
+    assert lines == [f'resuming from epoch 2 in {copy}']
+
+
+@pytest.mark.slow
+def test_export_a_trained_model(tiny_training, tmp_path):
+    directory, _ = tiny_training
+    model_file = export_model(directory / 'best.keras', tmp_path / 'mine.keras')
+    finder = UNetLoGFinder(model=model_file, tile_size=64, tile_margin=16, fwhm=3.0)
     assert finder.model_name == 'mine.keras'
     prob = finder.probability_map(np.random.default_rng(0).normal(100, 5, (40, 40)))
     assert prob.shape == (40, 40)
 
     with pytest.raises(ValueError, match='.keras'):
-        export_model(tmp_path / 'best.keras', tmp_path / 'mine.h5')
+        export_model(directory / 'best.keras', tmp_path / 'mine.h5')
 
 
+class _Interrupt(Exception):
+    pass
+
+
+def _interrupt_after_epoch_1(line):
+    if line.startswith('epoch 1/'):
+        raise _Interrupt
+
+
+@pytest.mark.slow
+def test_resumed_run_matches_an_uninterrupted_one(tiny_training, tmp_path):
+    """
+    A run stopped after its first epoch and resumed ends with the same
+    weights and history as one that ran through.
+    """
+    import keras
+
+    directory, history = tiny_training
+    with pytest.raises(_Interrupt):
+        train(tmp_path, epochs=2, log=_interrupt_after_epoch_1, **TINY_TRAINING)
+    assert json.loads((tmp_path / 'state.json').read_text())['epoch'] == 1
+    resumed = train(tmp_path, epochs=2, log=None, **TINY_TRAINING)
+
+    def without_seconds(entries):
+        return [{k: v for k, v in e.items() if k != 'seconds'} for e in entries]
+
+    np.testing.assert_equal(without_seconds(resumed), without_seconds(history))
+    for name in ('last.keras', 'best.keras'):
+        ours = keras.models.load_model(tmp_path / name, compile=False).get_weights()
+        theirs = keras.models.load_model(directory / name, compile=False).get_weights()
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_learning_rate_decays_to_a_floor():
+    rates = [learning_rate_at(epoch, 30, 2e-3) for epoch in range(30)]
+    assert rates[0] == 2e-3
+    assert rates[15] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    # The last epochs would fall below 2% of the initial rate; they stay at it.
+    assert rates[-1] == min(rates) == 2e-3 * 0.02
+    assert 0.5 * 2e-3 * (1 + np.cos(np.pi * 29 / 30)) < 2e-3 * 0.02
+
+
+@pytest.mark.slow
+def test_train_records_the_learning_rate_it_used(tiny_training, tmp_path):
+    """The learning rate in the history and the log is the optimizer's, after the floor."""
+    import keras
+
+    from asidl.training.losses import asidl_loss
+
+    # Resume the tiny run as if it were the last epoch of 30, where the
+    # cosine decay is below the floor.
+    directory, _ = tiny_training
+    copy = shutil.copytree(directory, tmp_path / 'copy')
+    state = json.loads((copy / 'state.json').read_text())
+    state['epoch'] = 29
+    (copy / 'state.json').write_text(json.dumps(state))
+    lines = []
+    history = train(copy, epochs=30, log=lines.append, **TINY_TRAINING)
+    floor = 2e-3 * 0.02
+    assert history[-1]['epoch'] == 30 and history[-1]['learning_rate'] == floor
+    assert lines[-1].split('lr ')[1].startswith(f'{floor:.2e}')
+    model = keras.models.load_model(copy / 'last.keras',
+                                    custom_objects={'asidl_loss': asidl_loss})
+    assert float(model.optimizer.learning_rate) == pytest.approx(floor)
+
+
+@pytest.mark.slow
 def test_train_from_initial_weights(tmp_path):
     start = build_unet(base_filters=2, depth=2)
     before = [w.copy() for w in start.get_weights()]
