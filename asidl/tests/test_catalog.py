@@ -31,9 +31,10 @@ from photutils.psf import (
 from scipy.spatial import cKDTree
 
 from asidl import UNetLoGFinder
-from asidl.catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
+from asidl.catalog import catalog_table
 from asidl.fwhm import FWHMWarning
 from asidl.io import empty_catalog, write_catalog
+from asidl.photometry import SHAPE_COLUMNS, dao_shape_columns, shape_columns
 
 #: photutils 3's renamed star-finder columns that asidl's tables have.
 RENAMED = {'xcentroid': 'x_centroid', 'ycentroid': 'y_centroid', 'npix': 'n_pixels'}
@@ -204,8 +205,8 @@ def test_shape_columns_in_bands_match_the_whole_image(finder, sources, star_fiel
     image = prepare_image(data - median)
     bkg = background_map(image.data, image.valid)
     x, y, fwhm = sources['x_centroid'], sources['y_centroid'], sources.meta['fwhm']
-    whole = finder._shape_columns(image, bkg, x, y, fwhm, rows=image.data.shape[0])
-    banded = finder._shape_columns(image, bkg, x, y, fwhm, rows=16)
+    whole = shape_columns(image, bkg, x, y, fwhm, rows=image.data.shape[0])
+    banded = shape_columns(image, bkg, x, y, fwhm, rows=16)
     for name in SHAPE_COLUMNS:
         assert_allclose(banded[name], whole[name], rtol=1e-10, atol=1e-12, err_msg=name)
     assert_allclose(whole['sharpness'], sources['sharpness'], rtol=1e-10)
