@@ -3,60 +3,32 @@
 `UNetLoGFinder`: a U-Net + Laplacian-of-Gaussian star finder with the
 interface of `photutils.detection.DAOStarFinder`.
 
-The class is a thin conductor of the package's steps:
+The class is a thin conductor of the package's steps, which
+`~UNetLoGFinder.network_maps` and `~UNetLoGFinder.catalog_from_maps` take
+in two halves, keeping the network's maps between them:
 
-    prepare_image -> background_map -> detect_at_scale (detect_in_bands:
-      normalize, predict, LoG, peaks and positions, band by band)
-      -> UNetLoGCatalog (photometry, shape, filters) -> QTable
-
-`~UNetLoGFinder.network_maps` and `~UNetLoGFinder.catalog_from_maps`
-take the same steps in two halves, keeping the network's maps between
-them.
+    prepare_image -> background_map -> detect_at_scale (detect_in_bands)
+      -> UNetLoGCatalog -> QTable
 """
 
-import datetime
 import warnings
 
-import astropy.units as u
-import numpy as np
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from .bands import Timings, detect_in_bands
 from .catalog import UNetLoGCatalog
-from .constants import (
-    DEFAULT_PRECISION,
-    LOG_OVERLAP,
-    LOG_SIGMA,
-    LOG_THRESHOLD,
-    TILE_MARGIN,
-    TILE_SIZE,
-)
-from .engine import check_precision, load_network
 from .maps import NetworkMaps
-from .normalize import NORMALIZATIONS, background_map, normalize
-from .parameters import (
-    check_sigma,
-    fraction,
-    positive_int,
-    positive_number,
-    resolve_calibration,
-)
-from .peaks import detect_in_maps
-from .predict import check_tiling, predict_maps
+from .normalize import background_map, normalize
+from .parameters import FinderParameters, positive_number
+from .predict import predict_maps
 from .prepare import prepare_image
-from .registry import DEFAULT_MODEL, ModelRegistry, check_model
-from .resample import (
-    DEFAULT_FWHM_RANGE,
-    block_sum,
-    detect_at_scale,
-    peaks_to_original,
-)
+from .resample import block_sum, detect_at_scale, peaks_to_original
 
 __all__ = ['UNetLoGFinder']
 
 
-class UNetLoGFinder(StarFinderBase):
+class UNetLoGFinder(FinderParameters, StarFinderBase):
     """
     Find stars with a U-Net and a Laplacian of Gaussian (ASID-L).
 
@@ -168,102 +140,6 @@ class UNetLoGFinder(StarFinderBase):
     ['id', 'x_centroid', 'y_centroid']
     """
 
-    def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
-                 overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
-                 normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None, shape_columns=True, precision=DEFAULT_PRECISION,
-                 calibration=None, band_rows=None):
-        self.sigma = positive_number(sigma, 'sigma')
-        if threshold is not None:
-            threshold = positive_number(threshold, 'threshold')
-        self.overlap = fraction(overlap, 'overlap')
-        self.n_brightest = positive_int(n_brightest, 'n_brightest', allow_none=True)
-        if peak_max is not None and not isinstance(peak_max, u.Quantity):
-            peak_max = positive_number(peak_max, 'peak_max', finite=False)
-        self.peak_max = peak_max
-        if not isinstance(exclude_border, (bool, np.bool_)):
-            raise TypeError(f'exclude_border must be True or False, got {exclude_border!r}')
-        self.exclude_border = bool(exclude_border)
-        if normalization is not None and normalization not in NORMALIZATIONS:
-            raise ValueError(f'normalization must be one of {NORMALIZATIONS} or None, '
-                             f'got {normalization!r}')
-        check_tiling(tile_size, tile_margin)
-        self.tile_size = int(tile_size)
-        self.tile_margin = int(tile_margin)
-        check_sigma(self.sigma, self.tile_size, self.tile_margin)
-        self.batch_size = positive_int(batch_size, 'batch_size', allow_none=True)
-        self.band_rows = positive_int(band_rows, 'band_rows', allow_none=True)
-        #: Seconds spent in each stage of the last call (`asidl.bands.Timings`).
-        self.timings = Timings()
-        self.fwhm = None if fwhm is None else positive_number(fwhm, 'fwhm')
-        if not isinstance(shape_columns, (bool, np.bool_)):
-            raise TypeError(f'shape_columns must be True or False, got {shape_columns!r}')
-        self.shape_columns = bool(shape_columns)
-        models = ModelRegistry()    # each registry file is read at most once per finder
-        self.model, self.model_name, registered_norm = load_network(
-            model, precision=check_precision(precision), registry=models)
-        #: The engine that runs the network and its precision, as used.
-        self.engine = getattr(self.model, 'engine', 'tensorflow')
-        self.precision = getattr(self.model, 'precision', 'f32')
-        check_model(self.model, tile_margin=self.tile_margin)
-        self.normalization = normalization or registered_norm or 'asinh'
-        entry = models.entries.get(model) if isinstance(model, str) else None
-        if threshold is None:
-            threshold = (entry or {}).get('threshold') or LOG_THRESHOLD
-        self.threshold = float(threshold)
-        self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
-        self.calibration = resolve_calibration(calibration, entry)
-
-    def __repr__(self):
-        params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
-                  'peak_max', 'exclude_border', 'normalization', 'shape_columns', 'precision')
-        inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
-        return f'{self.__class__.__name__}({inner})'
-
-    def _peak_max_value(self, unit):
-        """``peak_max`` in the data's unit, checking units agree."""
-        if self.peak_max is None:
-            return None
-        if isinstance(self.peak_max, u.Quantity):
-            if unit is None:
-                raise ValueError('peak_max has a unit but data has none; give both or neither')
-            try:
-                return float(self.peak_max.to_value(unit))
-            except u.UnitConversionError:
-                raise ValueError(f'peak_max unit {self.peak_max.unit} cannot be converted to '
-                                 f'the data unit {unit}') from None
-        if unit is not None and unit != u.dimensionless_unscaled:
-            raise ValueError(f'data has unit {unit}, so peak_max must be a Quantity in '
-                             'compatible units')
-        return self.peak_max
-
-    @property
-    def meta(self):
-        """
-        The ``meta`` of the finder's tables: the package version, the date,
-        the model and the parameters (a new `dict` at each call).
-        """
-        from . import __version__
-
-        return {
-            'asidl_version': __version__,
-            'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-            'finder': self.__class__.__name__,
-            'model': self.model_name,
-            'fwhm': self.fwhm,
-            'sigma': self.sigma,
-            'threshold': self.threshold,
-            'overlap': self.overlap,
-            'n_brightest': self.n_brightest,
-            'peak_max': str(self.peak_max) if self.peak_max is not None else None,
-            'exclude_border': self.exclude_border,
-            'normalization': self.normalization,
-            'shape_columns': self.shape_columns,
-            'engine': self.engine,
-            'precision': self.precision,
-            'confidence': 'network' if self.calibration is None else 'calibrated',
-        }
-
     def probability_map(self, data, *, mask=None):
         """
         The network's source probability map of an image, at the image's
@@ -350,12 +226,14 @@ class UNetLoGFinder(StarFinderBase):
         self.timings = timings = Timings()
         with timings('prepare'):
             image = prepare_image(data, mask)
-            peak_max = self._peak_max_value(image.unit)
+            peak_max = self.peak_max_in(image.unit)
             if not image.valid.any():
                 return _nothing_to_search()
         with timings('background'):
             bkg = background_map(image.data, image.valid)
-        peaks, scale = self._detect_at_scale(image, bkg)
+        peaks, scale = detect_at_scale(image, bkg, lambda b: self._detect(image, bkg, b),
+                                       fwhm=self.fwhm, fwhm_range=self.fwhm_range,
+                                       timings=timings)
         return self._table(image, bkg, peaks, scale, self.threshold, peak_max)
 
     def network_maps(self, data, *, mask=None):
@@ -375,10 +253,8 @@ class UNetLoGFinder(StarFinderBase):
         Returns
         -------
         maps : `~asidl.maps.NetworkMaps`
-            The probability and offset maps, the image and its background,
-            and the FWHM and block size used.  They hold three float32
-            images' worth of maps, where `find_stars` keeps a band of rows
-            at a time.
+            The probability and offset maps (three float32 images' worth),
+            the image and its background, and the FWHM and block size.
 
         Examples
         --------
@@ -390,21 +266,19 @@ class UNetLoGFinder(StarFinderBase):
         >>> maps = finder.network_maps(frame.data)
         >>> maps.probability.shape, maps.block_size
         ((128, 128), 1)
-        >>> [len(finder.catalog_from_maps(maps, threshold=t)) for t in (0.2, 0.4)]  # doctest: +SKIP
-        [40, 31]
+        >>> [len(finder.catalog_from_maps(maps, threshold=t)) for t in (0.2, 0.4)]
+        [16, 14]
         """
         self.timings = timings = Timings()
         with timings('prepare'):
             image = prepare_image(data, mask)
         if not image.valid.any():
-            ny, nx = image.data.shape
-            return NetworkMaps(image, None, np.zeros((ny, nx, 1), np.float32), image.valid,
-                               np.zeros(0, int), {'fwhm': self.fwhm, 'block_size': 1},
-                               self.model_name)
+            return NetworkMaps.blank(image, self.model_name, fwhm=self.fwhm)
         with timings('background'):
             bkg = background_map(image.data, image.valid)
         kept = {}
-        _, scale = self._detect_at_scale(image, bkg, kept)
+        _, scale = detect_at_scale(image, bkg, lambda b: self._detect(image, bkg, b, kept),
+                                   fwhm=self.fwhm, fwhm_range=self.fwhm_range, timings=timings)
         valid, output, network_input, edges = kept[scale['block_size']]
         return NetworkMaps(image, bkg, output, valid, edges, scale, self.model_name,
                            network_input)
@@ -432,23 +306,18 @@ class UNetLoGFinder(StarFinderBase):
             As for `find_stars`; ``meta['threshold']`` is the threshold
             used.
         """
-        if not isinstance(maps, NetworkMaps):
-            raise TypeError(f'maps must be NetworkMaps, got {type(maps).__name__}')
-        if maps.model != self.model_name:
-            raise ValueError(f'maps were made by the model {maps.model!r}, not this finder\'s '
-                             f'{self.model_name!r}')
+        if not isinstance(maps, NetworkMaps) or maps.model != self.model_name:
+            raise ValueError(f'maps must be the NetworkMaps of a finder with the model '
+                             f'{self.model_name!r}, got {maps!r}')
         threshold = self.threshold if threshold is None else positive_number(threshold,
                                                                              'threshold')
         self.timings = timings = Timings()
         image = maps.image
-        peak_max = self._peak_max_value(image.unit)
+        peak_max = self.peak_max_in(image.unit)
         if not image.valid.any():
             return _nothing_to_search()
-        peaks = detect_in_maps(maps.output, maps.valid, maps.band_edges,
-                               network_input=maps.network_input, sigma=self.sigma,
-                               threshold=threshold, overlap=self.overlap, timings=timings)
-        if maps.block_size > 1:
-            peaks = peaks_to_original(peaks, maps.block_size, image.valid)
+        peaks = maps.peaks(sigma=self.sigma, threshold=threshold, overlap=self.overlap,
+                           timings=timings)
         return self._table(image, maps.background, peaks, maps.scale, threshold, peak_max)
 
     def _table(self, image, bkg, peaks, scale, threshold, peak_max):
@@ -466,11 +335,6 @@ class UNetLoGFinder(StarFinderBase):
             return None
         with self.timings('catalog'):
             return catalog.to_table()
-
-    def _detect_at_scale(self, image, bkg, kept=None):
-        return detect_at_scale(image, bkg, lambda factor: self._detect(image, bkg, factor, kept),
-                               fwhm=self.fwhm, fwhm_range=self.fwhm_range,
-                               timings=self.timings)
 
     def _detect(self, image, bkg, factor, kept=None):
         """

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .peaks import detect_in_maps
+from .resample import peaks_to_original
+
 __all__ = ['NetworkMaps']
 
 
@@ -64,6 +67,13 @@ class NetworkMaps:
     model: str
     network_input: np.ndarray = field(default=None)
 
+    @classmethod
+    def blank(cls, image, model, *, fwhm=None):
+        """The maps of an image without a usable pixel: probability zero everywhere."""
+        ny, nx = image.data.shape
+        return cls(image, None, np.zeros((ny, nx, 1), np.float32), image.valid,
+                   np.zeros(0, int), {'fwhm': fwhm, 'block_size': 1}, model)
+
     def __repr__(self):
         ny, nx = self.output.shape[:2]
         return (f'<NetworkMaps of {self.model}: {ny}x{nx} pixels, block_size='
@@ -90,3 +100,28 @@ class NetworkMaps:
     def block_size(self):
         """The block size of the maps' pixels, in pixels of the image."""
         return self.scale['block_size']
+
+    def peaks(self, *, sigma, threshold, overlap, timings=None):
+        """
+        The peaks of the maps, in the pixels of ``image``.
+
+        Parameters
+        ----------
+        sigma, threshold, overlap : float
+            As for `~asidl.localize.find_peaks`.
+        timings : `~asidl.bands.Timings` or None, optional
+            Where to add the seconds spent in each stage.
+
+        Returns
+        -------
+        peaks : `~asidl.peaks.Peaks`
+            Found on the finder's bands of rows (`~asidl.peaks.detect_in_maps`),
+            mapped back to the image's pixels if the maps are block-summed
+            (`~asidl.resample.peaks_to_original`).
+        """
+        peaks = detect_in_maps(self.output, self.valid, self.band_edges,
+                               network_input=self.network_input, sigma=sigma,
+                               threshold=threshold, overlap=overlap, timings=timings)
+        if self.block_size > 1:
+            peaks = peaks_to_original(peaks, self.block_size, self.image.valid)
+        return peaks
