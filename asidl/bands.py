@@ -16,6 +16,11 @@ the final selection of overlapping blobs is global, as in
 batch after the other without waiting for the stitching and normalizing
 done between them, and the LoG and peaks of one band run on a third
 thread while the network works on the next.
+
+With ``keep_maps=True`` the network's maps are kept whole as well, so that
+`~asidl.peaks.detect_in_maps` can find the peaks again, at other thresholds, on the
+same bands of rows, without the network: its results are those of
+`detect_in_bands` bit for bit.
 """
 
 import threading
@@ -27,16 +32,15 @@ from contextlib import contextmanager
 import numpy as np
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD, TILE_MARGIN, TILE_SIZE
-from .localize import (
-    local_maxima,
-    log_halo,
-    log_response,
-    neighbourhood,
-    refine_positions,
-    select_peaks,
-    vote_positions,
-)
+from .localize import log_halo
 from .normalize import normalize, standardize_statistics
+from .peaks import (
+    band_bounds,
+    band_edges,
+    band_peaks,
+    select_band_peaks,
+    tile_rows_per_band,
+)
 from .predict import TileGrid, run_batch
 
 __all__ = ['Timings', 'detect_in_bands']
@@ -63,16 +67,10 @@ class Timings(dict):
                 self[stage] = self.get(stage, 0.0) + elapsed
 
 
-def _band_rows(grid, band_rows):
-    """Tile rows per band: enough for ``band_rows`` image rows, at least one."""
-    if band_rows is None:
-        return 1
-    return max(1, band_rows // grid.core_y)
-
-
 def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
                     overlap=LOG_OVERLAP, normalization='asinh', tile_size=TILE_SIZE,
-                    margin=TILE_MARGIN, batch_size=None, band_rows=None, timings=None):
+                    margin=TILE_MARGIN, batch_size=None, band_rows=None, timings=None,
+                    keep_maps=False):
     """
     Peaks of the network's probability map of an image, band by band.
 
@@ -95,24 +93,30 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         one); `None` for one tile row.
     timings : `Timings` or None, optional
         Where to add the seconds spent in each stage.
+    keep_maps : bool, optional
+        Also return the network's maps of the whole image (memory of
+        three float32 images, four for models without offsets).
 
     Returns
     -------
-    iy, ix : `~numpy.ndarray` of int
-        Peak pixels, strongest first, as `~asidl.localize.find_peaks`.
-    response : `~numpy.ndarray`
-        LoG response at the peaks.
-    confidence : `~numpy.ndarray`
-        Largest probability in the 3x3 pixels around each peak.
-    y, x : `~numpy.ndarray` of float
-        Sub-pixel positions (`~asidl.localize.refine_positions`).
+    peaks : `~asidl.peaks.Peaks`
+        Peak pixels, strongest first, as `~asidl.localize.find_peaks`,
+        their LoG responses and confidences, and their sub-pixel
+        positions (`~asidl.localize.refine_positions`).
+    maps : tuple
+        Only with ``keep_maps``: the network's output ``(ny, nx, c)``
+        (probability, then the offsets ``dy, dx`` if ``c == 3``), its
+        input (for models without offsets, else `None`) and the
+        `~asidl.peaks.band_edges`: the arguments of
+        `~asidl.peaks.detect_in_maps`.
     """
     timings = Timings() if timings is None else timings
     ny, nx = image.data.shape
     grid = TileGrid((ny, nx), model, tile_size=tile_size, margin=margin, batch_size=batch_size)
     n_tile_rows = grid.ys.size
-    per_band = _band_rows(grid, band_rows)
+    per_band = tile_rows_per_band(grid, band_rows)
     halo = log_halo(sigma)
+    kept = {'output': None, 'inputs': {}} if keep_maps else None
     statistics = None
     if normalization == 'standardize':
         with timings('normalize'):
@@ -130,13 +134,13 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         done = state['done']
         if limit <= done:
             return
-        lo, hi = max(done - 1 - halo, 0), min(limit + 1 + halo, ny)
+        lo, hi = band_bounds(done, limit, halo, ny)
         # The maps of the tile rows that hold rows lo:hi; they are complete,
         # so the second thread can read them while this one fills the next.
         parts = [(*grid.core_rows(r), maps[r]) for r in sorted(maps)]
         parts = [(a, b, m) for a, b, m in parts if b > lo and a < hi]
         valid = image.valid[lo:hi]
-        found.append(worker.submit(_band_peaks, parts, valid, lo, hi, done, limit, ny, sigma,
+        found.append(worker.submit(band_peaks, parts, valid, lo, hi, done, limit, ny, sigma,
                                    threshold, timings))
         state['done'] = limit
         # Rows below the next band's halo are no longer needed.
@@ -162,7 +166,11 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
             channels = state['channels']
             for k, (r, c, _) in enumerate(chunk):
                 a, b = grid.core_rows(r)
-                if r not in maps:
+                if r not in maps and kept is not None:
+                    if kept['output'] is None:
+                        kept['output'] = np.zeros((ny, nx, channels), np.float32)
+                    maps[r] = [kept['output'][a:b]]       # a view: the rows stay kept
+                elif r not in maps:
                     maps[r] = [np.zeros((b - a, nx, channels), np.float32)]
                 # The channels stay interleaved, as the network gives them: one
                 # copy per tile, and only the probability is ever copied again.
@@ -180,6 +188,8 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                 maps[r][0][~image.valid[a:b], 0] = 0.0      # no probability where no data
                 if state['channels'] == 1:
                     maps[r].append(inputs.pop(r))
+                    if kept is not None:
+                        kept['inputs'][r] = maps[r][1]
                 state['complete'] += 1
                 last = state['complete'] == n_tile_rows
                 if last or (state['complete'] % per_band == 0):
@@ -212,74 +222,9 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         drain(0)
         candidates = [future.result() for future in found]
 
-    with timings('peaks'):
-        iy, ix, response, confidence, y, x = (np.concatenate(c) for c in zip(*candidates))
-        order, keep = select_peaks(iy, ix, response, sigma=sigma, overlap=overlap)
-        idx = order[keep]
-    return iy[idx], ix[idx], response[idx], confidence[idx], y[idx], x[idx]
-
-
-def _gather(parts, lo, hi, index):
-    """
-    ``maps[index]`` (a 2D map, or a channel ``(k, c)`` of an interleaved one)
-    of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``.
-    """
-    k, channel = index if isinstance(index, tuple) else (index, None)
-    pieces = [maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts]
-    if channel is not None:
-        pieces = [piece[..., channel] for piece in pieces]
-    return np.concatenate(pieces)
-
-
-def _windows(parts, iy, ix, channel, shape):
-    """
-    The 3x3 neighbourhoods of pixels ``(iy, ix)`` in a channel of the
-    interleaved network output of tile rows ``(a, b, maps)``, 0 beyond the
-    image (as `~asidl.localize.neighbourhood` gives them).
-    """
-    ny, nx = shape
-    offsets = np.arange(-1, 2)
-    yy = iy[:, None, None] + offsets[None, :, None]
-    xx = ix[:, None, None] + offsets[None, None, :]
-    yy, xx = np.broadcast_arrays(yy, xx)
-    values = np.zeros(yy.shape, np.float32)
-    inside = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
-    for a, b, maps in parts:
-        here = inside & (yy >= a) & (yy < b)
-        values[here] = maps[0][yy[here] - a, xx[here], channel]
-    return values
-
-
-def _band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings):
-    """
-    Candidate peaks of image rows ``done:limit`` from the maps of rows
-    ``lo:hi`` (which reach a halo beyond them, or the image edge), with
-    their responses, confidences and refined positions.
-    """
-    with timings('stitch'):
-        probability = _gather(parts, lo, hi, (0, 0))
-        with_offsets = parts[0][2][0].shape[-1] == 3
-        source = None if with_offsets else _gather(parts, lo, hi, 1)
-    with timings('LoG'):
-        response = log_response(probability, sigma)
-    with timings('peaks'):
-        r_lo, r_hi = max(done - 1, 0), min(limit + 1, ny)
-        iy, ix = local_maxima(response[r_lo - lo:r_hi - lo], threshold, first_row=r_lo,
-                              n_rows=ny)
-        keep = (iy >= done) & (iy < limit)
-        iy, ix = iy[keep], ix[keep]
-        keep = valid[iy - lo, ix]
-        iy, ix = iy[keep], ix[keep]
-        strength = response[iy - lo, ix]
-    with timings('refine'):
-        by = iy - lo
-        confidence = neighbourhood(probability, by, ix)[0].max(axis=(1, 2)) if iy.size \
-            else np.zeros(0, np.float32)
-        if with_offsets:
-            y, x = vote_positions(iy, ix, neighbourhood(probability, by, ix)[0],
-                                  _windows(parts, iy, ix, 1, (ny, valid.shape[1])),
-                                  _windows(parts, iy, ix, 2, (ny, valid.shape[1])))
-        else:
-            y, x = refine_positions(by, ix, probability, image=source)
-            y = y + lo
-    return iy, ix, strength, confidence, y, x
+    peaks = select_band_peaks(candidates, sigma, overlap, timings)
+    if not keep_maps:
+        return peaks
+    inputs = kept['inputs']
+    network_input = np.concatenate([inputs[r] for r in sorted(inputs)]) if inputs else None
+    return peaks, (kept['output'], network_input, band_edges(grid, band_rows))

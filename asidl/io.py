@@ -346,33 +346,19 @@ def empty_catalog(finder, image):
     Returns
     -------
     table : `~astropy.table.QTable`
-        Of the class the finder's tables have (`asidl.catalog.catalog_table`).
+        Of the class the finder's tables have (`asidl.catalog.catalog_table`),
+        made by `asidl.catalog.UNetLoGCatalog.empty`.
     """
-    from .catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
+    from .catalog import UNetLoGCatalog
 
-    unit = getattr(image, 'unit', None)
     wcs = getattr(image, 'wcs', None) if isinstance(image, NDData) else None
-    nothing = np.zeros(0)
-    table = catalog_table()
-    table['id'] = np.zeros(0, dtype=int)
-    table['x_centroid'] = nothing
-    table['y_centroid'] = nothing
     if wcs is not None:
         try:
-            table['sky_centroid'] = wcs.pixel_to_world(np.zeros(1), np.zeros(1))[:0]
+            wcs.pixel_to_world(np.zeros(1), np.zeros(1))
         except Exception:     # an unusable WCS: prepare_image has warned
-            pass
-    table['confidence'] = nothing
-    table['log_response'] = nothing
-    if finder.shape_columns:
-        shape = dao_shape_columns(None, nothing, nothing, None)
-        for name in SHAPE_COLUMNS:
-            table[name] = shape[name]
-    for name in ('background', 'peak', 'flux'):
-        table[name] = nothing if unit is None else nothing * unit
-    table['mag'] = nothing
-    table.meta.update(finder._meta())
-    return table
+            wcs = None
+    return UNetLoGCatalog.empty(unit=getattr(image, 'unit', None), wcs=wcs,
+                                shape_columns=finder.shape_columns, meta=finder.meta).to_table()
 
 
 def _for_csv(table):

@@ -15,7 +15,8 @@ import numpy as np
 
 from .constants import DEPTH_MULTIPLE, TILE_MARGIN, TILE_SIZE
 
-__all__ = ['TileGrid', 'predict_maps', 'run_batch', 'tile_origins', 'tile_shape']
+__all__ = ['TileGrid', 'check_tiling', 'predict_maps', 'run_batch', 'tile_origins',
+           'tile_shape']
 
 #: Pixels per network call when the batch size is automatic: bounds the
 #: memory of the full-resolution activations (about 0.5 GB for the default
@@ -48,8 +49,18 @@ def tile_shape(shape, tile_size=TILE_SIZE, margin=TILE_MARGIN):
     return tuple(out)
 
 
-def _check_tiling(tile_size, margin):
-    """Check the tiling parameters, each named in its own message."""
+def check_tiling(tile_size, margin):
+    """
+    Check the tiling parameters of `predict_maps` (and the finder).
+
+    Raises
+    ------
+    ValueError
+        A ``tile_size`` that is not a positive multiple of
+        `~asidl.constants.DEPTH_MULTIPLE`, or a ``margin`` that is
+        negative or leaves less than half of each tile as its core; the
+        message names the parameter as the finder calls it.
+    """
     if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) \
             or tile_size < DEPTH_MULTIPLE or tile_size % DEPTH_MULTIPLE:
         raise ValueError(f'tile_size must be a positive integer multiple of {DEPTH_MULTIPLE}, '
@@ -94,7 +105,7 @@ class TileGrid:
 
     def __init__(self, shape, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN,
                  batch_size=None):
-        _check_tiling(tile_size, margin)
+        check_tiling(tile_size, margin)
         ny, nx = shape
         self.shape = (ny, nx)
         self.margin = margin

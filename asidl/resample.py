@@ -9,7 +9,8 @@ FWHM exceeds that range, `block_factor` picks the smallest integer ``b``
 that brings the FWHM into it, `block_sum` adds each ``b x b`` block of
 pixels into one (a sum of counts keeps Poisson statistics, so a star's
 signal-to-noise ratio is unchanged), the finder detects stars on the
-binned image, and `to_original` maps their positions back:
+binned image (`detect_at_scale` decides the factor, measuring the FWHM
+if need be), and `to_original` maps their positions back:
 a position ``x_bin`` (0-based, pixel centres at integers) in the binned
 image is ``(x_bin + 0.5) * b - 0.5`` in the original one.  Photometry
 then uses the original pixels.
@@ -18,11 +19,16 @@ Undersampled stars (FWHM below the range) are left as they are: no
 resampling adds information that the pixels do not hold.
 """
 
+import warnings
+from contextlib import nullcontext
+
 import numpy as np
 
+from .fwhm import FWHMWarning, measure_fwhm
 from .prepare import PreparedImage
 
-__all__ = ['DEFAULT_FWHM_RANGE', 'BINNED_TOLERANCE', 'block_factor', 'block_sum', 'to_original']
+__all__ = ['DEFAULT_FWHM_RANGE', 'BINNED_TOLERANCE', 'block_factor', 'block_sum', 'detect_at_scale',
+           'peaks_to_original', 'to_original']
 
 #: FWHM range (pixels) of models that do not record their own: that of the
 #: shipped models, which were trained on FWHMs of 1.5 to 8 pixels and lose
@@ -161,3 +167,107 @@ def to_original(position, factor):
     (0.5, 4.75)
     """
     return (np.asarray(position, dtype=float) + 0.5) * factor - 0.5
+
+
+def peaks_to_original(peaks, factor, valid):
+    """
+    Peaks found in an image block-summed by ``factor``, in the original
+    pixels.
+
+    Parameters
+    ----------
+    peaks : `~asidl.peaks.Peaks`
+        Peaks of the binned image.
+    factor : int
+        The block size.
+    valid : 2D bool `~numpy.ndarray`
+        The usable pixels of the original image.
+
+    Returns
+    -------
+    peaks : `~asidl.peaks.Peaks`
+        Positions mapped back (`to_original`), peak pixels the original
+        pixels nearest them; peaks on masked pixels are dropped, as they
+        would be at the original scale.
+    """
+    y, x = to_original(peaks.y, factor), to_original(peaks.x, factor)
+    ny, nx = valid.shape
+    iy = np.clip(np.round(y).astype(int), 0, ny - 1)
+    ix = np.clip(np.round(x).astype(int), 0, nx - 1)
+    keep = valid[iy, ix]
+    return type(peaks)(iy[keep], ix[keep], peaks.log_response[keep], peaks.confidence[keep],
+                       y[keep], x[keep])
+
+
+def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RANGE,
+                    timings=None):
+    """
+    Detections at a model's native scale.
+
+    With ``fwhm`` given the image is searched once, block-summed by
+    `block_factor`.  Otherwise the FWHM is measured
+    (`~asidl.fwhm.measure_fwhm`) from the detections at the image's own
+    scale, or, if too few bright stars are found there (stars too broad
+    for the network), from those on the image binned 2x2, then 4x4; the
+    detections at the factor the FWHM calls for are returned.
+
+    Parameters
+    ----------
+    image : `~asidl.prepare.PreparedImage`
+        The image.
+    bkg : `~asidl.normalize.BackgroundMap`
+        Its background.
+    detect : callable
+        ``detect(factor)`` gives the `~asidl.peaks.Peaks` of the image
+        block-summed by ``factor``, in the original pixels.
+    fwhm : float or None, optional
+        The FWHM of the stars in pixels, if known.
+    fwhm_range : tuple of two float, optional
+        The model's FWHM range.
+    timings : `~asidl.bands.Timings` or None, optional
+        Where to add the seconds spent measuring the FWHM.
+
+    Returns
+    -------
+    peaks : `~asidl.peaks.Peaks`
+        The detections.
+    scale : dict
+        ``fwhm`` (`None` if it could not be measured), ``fwhm_source``
+        (``'given'``, ``'measured'`` or ``'default'``), ``fwhm_stars``
+        (the stars measured) and ``block_size``, for the table's ``meta``.
+
+    Warns
+    -----
+    `~asidl.fwhm.FWHMWarning`
+        The FWHM could not be measured; the image is searched at its own
+        scale.
+    """
+    if fwhm is not None:
+        factor = block_factor(fwhm, fwhm_range)
+        return detect(factor), {'fwhm': fwhm, 'fwhm_source': 'given', 'block_size': factor}
+    timings = (lambda stage: nullcontext()) if timings is None else timings
+
+    def measure(peaks, guess=None):
+        with timings('fwhm'):
+            return measure_fwhm(image.data, image.valid, bkg, bkg.noise_at(peaks.y, peaks.x),
+                                peaks.x, peaks.y, guess=guess)
+
+    passes = {1: detect(1)}
+    estimate = measure(passes[1])
+    # Stars too broad for the network leave too few bright detections to
+    # measure at the image's own scale: look again on binned images.
+    for factor in (2, 4):
+        if estimate is not None:
+            break
+        passes[factor] = detect(factor)
+        estimate = measure(passes[factor], guess=4.0 * factor)
+    if estimate is None:
+        warnings.warn('The FWHM of the stars could not be measured (too few bright, '
+                      'isolated, unsaturated stars); the image is searched at its own '
+                      'scale. Pass fwhm= to UNetLoGFinder to set it.', FWHMWarning)
+        return passes[1], {'fwhm': None, 'fwhm_source': 'default', 'block_size': 1}
+    factor = block_factor(estimate, fwhm_range)
+    if factor not in passes:
+        passes[factor] = detect(factor)
+    return passes[factor], {'fwhm': round(float(estimate), 3), 'fwhm_source': 'measured',
+                            'fwhm_stars': estimate.n_stars, 'block_size': factor}

@@ -4,8 +4,10 @@ Dice versus the LoG threshold tau (paper Table 3) and sigma, for a model,
 on simulated MeerLICHT-like validation frames (seeds distinct from those
 of ``quality_vs_density.py``).
 
-The network runs once per frame; only the LoG step is repeated for each
-(sigma, tau).  Writes ``benchmarks/results/tune_threshold.ecsv``.
+The network runs once per frame (``UNetLoGFinder.network_maps``); the
+finder's catalog is then built from its maps for each (sigma, tau)
+(``UNetLoGFinder.catalog_from_maps``), exactly as the finder with those
+parameters would give it.  Writes ``benchmarks/results/tune_threshold.ecsv``.
 """
 
 import argparse
@@ -19,13 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from astropy.table import QTable  # noqa: E402
-from common import meerlicht_frame, save_result  # noqa: E402
+from common import meerlicht_frame, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import score_detections  # noqa: E402
-from asidl.localize import find_peaks, refine_positions  # noqa: E402
-from asidl.normalize import background_map  # noqa: E402
-from asidl.prepare import prepare_image  # noqa: E402
 
 DENSITIES = (1, 10, 30, 75, 150, 250)
 
@@ -37,35 +35,36 @@ def main(argv=None):
     parser.add_argument('--thresholds', type=float, nargs='+',
                         default=[0.1, 0.15, 0.2, 0.25, 0.3, 0.4])
     parser.add_argument('--sigmas', type=float, nargs='+', default=[1.2, 1.43, 1.7])
+    parser.add_argument('--densities', type=float, nargs='+', default=DENSITIES)
     parser.add_argument('--output', default='benchmarks/results/tune_threshold.ecsv')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model)
+    densities = tuple(args.densities)
+    finders = {sigma: UNetLoGFinder(model=args.model, sigma=sigma) for sigma in args.sigmas}
+    maker = UNetLoGFinder(model=args.model)       # its sigma and threshold measure the FWHM
     maps = []
-    for density in DENSITIES:
+    for density in densities:
         for i in range(args.frames):
-            frame = meerlicht_frame(density, seed=50_000 + 100 * density + i)
-            image = prepare_image(frame.data)
+            frame = meerlicht_frame(density, seed=50_000 + 100 * int(density) + i)
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                prob, offsets, _ = finder._predict(image, background_map(image.data,
-                                                                         image.valid))
-            maps.append((density, prob, offsets, frame.targets))
+                maps.append((density, maker.network_maps(frame.data), frame.targets))
     rows = []
-    for sigma in args.sigmas:
+    for sigma, finder in finders.items():
         for tau in args.thresholds:
             per_density = {}
-            for density, prob, offsets, truth in maps:
-                iy, ix, _ = find_peaks(prob, sigma=sigma, threshold=tau)
-                y, x = refine_positions(iy, ix, prob, offsets)
-                s = score_detections(x, y, truth['x'], truth['y'])
+            for density, frame_maps, truth in maps:
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    tbl = finder.catalog_from_maps(frame_maps, threshold=tau)
+                s = score(tbl, truth)
                 acc = per_density.setdefault(density, np.zeros(3))
                 acc += (s['tp'], s['fp'], s['fn'])
             dice = {d: 2 * a[0] / max(2 * a[0] + a[1] + a[2], 1) for d, a in per_density.items()}
-            rows.append((sigma, tau, *[dice[d] for d in DENSITIES], np.mean(list(dice.values()))))
+            rows.append((sigma, tau, *[dice[d] for d in densities], np.mean(list(dice.values()))))
             print(f'sigma {sigma:.2f} tau {tau:.2f}: ' + ' '.join(
-                f'{dice[d]:.3f}' for d in DENSITIES) + f'  mean {rows[-1][-1]:.3f}', flush=True)
-    table = QTable(rows=rows, names=('sigma', 'tau', *[f'Dice_{d}' for d in DENSITIES],
+                f'{dice[d]:.3f}' for d in densities) + f'  mean {rows[-1][-1]:.3f}', flush=True)
+    table = QTable(rows=rows, names=('sigma', 'tau', *[f'Dice_{d:g}' for d in densities],
                                      'Dice_mean'))
     table.meta['model'] = args.model
     table.meta['frames_per_density'] = args.frames

@@ -13,6 +13,7 @@ from asidl import UNetLoGFinder
 from asidl.bands import Timings, detect_in_bands
 from asidl.localize import find_peaks, neighbourhood, refine_positions
 from asidl.normalize import background_map, normalize
+from asidl.peaks import Peaks, detect_in_maps
 from asidl.predict import predict_maps
 from asidl.prepare import prepare_image
 
@@ -145,3 +146,27 @@ def test_timings_add_up_per_stage():
     with pytest.raises(RuntimeError), timings('b'):
         raise RuntimeError('the time is kept even when the stage fails')
     assert set(timings) == {'a', 'b'} and all(v >= 0 for v in timings.values())
+
+
+@pytest.mark.parametrize('model_name, band_rows', [('shipped', None), ('shipped', 96),
+                                                    ('echo', 32), ('blur', 64)])
+def test_kept_maps_give_the_peaks_of_the_bands_bit_for_bit(finder, echo_model, blur_model,
+                                                           masked_image, model_name, band_rows):
+    """`detect_in_maps` on the maps `detect_in_bands` keeps finds exactly its peaks."""
+    model = {'shipped': finder.model, 'echo': echo_model, 'blur': blur_model}[model_name]
+    image, bkg = masked_image
+    threshold = 0.05 if model_name == 'echo' else 0.02 if model_name == 'blur' else 0.2
+    kwargs = dict(threshold=threshold, tile_size=TILE, margin=MARGIN, band_rows=band_rows)
+    peaks = detect_in_bands(image, bkg, model, **kwargs)
+    kept, (output, network_input, edges) = detect_in_bands(image, bkg, model, keep_maps=True,
+                                                           **kwargs)
+    assert (network_input is None) == (model_name != 'blur')
+    again = detect_in_maps(output, image.valid, edges, network_input=network_input,
+                           threshold=threshold)
+    assert isinstance(again, Peaks) and again.iy.size > 20
+    for field in Peaks._fields:
+        assert_array_equal(getattr(kept, field), getattr(peaks, field), err_msg=field)
+        assert_array_equal(getattr(again, field), getattr(peaks, field), err_msg=field)
+    higher = detect_in_maps(output, image.valid, edges, network_input=network_input,
+                            threshold=2 * threshold)
+    assert 0 < higher.iy.size < again.iy.size

@@ -11,6 +11,7 @@ simulated star field of the same kind stands in for it (local data only).
 
 import warnings
 
+import astropy.units as u
 import numpy as np
 import photutils
 import pytest
@@ -28,12 +29,14 @@ from photutils.psf import (
     PSFPhotometry,
     make_psf_model_image,
 )
+from photutils.utils.exceptions import NoDetectionsWarning
 from scipy.spatial import cKDTree
 
 from asidl import UNetLoGFinder
-from asidl.catalog import SHAPE_COLUMNS, catalog_table, dao_shape_columns
+from asidl.catalog import UNetLoGCatalog, catalog_table
 from asidl.fwhm import FWHMWarning
 from asidl.io import empty_catalog, write_catalog
+from asidl.photometry import SHAPE_COLUMNS, dao_shape_columns, shape_columns
 
 #: photutils 3's renamed star-finder columns that asidl's tables have.
 RENAMED = {'xcentroid': 'x_centroid', 'ycentroid': 'y_centroid', 'npix': 'n_pixels'}
@@ -204,8 +207,8 @@ def test_shape_columns_in_bands_match_the_whole_image(finder, sources, star_fiel
     image = prepare_image(data - median)
     bkg = background_map(image.data, image.valid)
     x, y, fwhm = sources['x_centroid'], sources['y_centroid'], sources.meta['fwhm']
-    whole = finder._shape_columns(image, bkg, x, y, fwhm, rows=image.data.shape[0])
-    banded = finder._shape_columns(image, bkg, x, y, fwhm, rows=16)
+    whole = shape_columns(image, bkg, x, y, fwhm, rows=image.data.shape[0])
+    banded = shape_columns(image, bkg, x, y, fwhm, rows=16)
     for name in SHAPE_COLUMNS:
         assert_allclose(banded[name], whole[name], rtol=1e-10, atol=1e-12, err_msg=name)
     assert_allclose(whole['sharpness'], sources['sharpness'], rtol=1e-10)
@@ -322,3 +325,81 @@ def test_fit_fwhm_example(finder, psf_example):
     xypos = list(zip(finder_tbl['x_centroid'], finder_tbl['y_centroid']))
     fwhm = fit_fwhm(data, xypos=xypos, error=error, fit_shape=(5, 5), fwhm=2)
     assert_allclose(fwhm, 2.7, atol=0.03)
+
+
+# --------------------------------------------------------------------------
+# The catalog object
+
+
+@pytest.fixture(scope='module')
+def raw_catalog(frame):
+    """The finder's catalog object of ``frame`` before any filter."""
+    from asidl.normalize import background_map
+    from asidl.prepare import prepare_image
+
+    finder = UNetLoGFinder(fwhm=3.5)
+    maps = finder.network_maps(frame.data)
+    peaks = maps.peaks(sigma=finder.sigma, threshold=finder.threshold, overlap=finder.overlap)
+    image = prepare_image(frame.data)
+    return finder, UNetLoGCatalog(image, background_map(image.data, image.valid), peaks,
+                                  fwhm=3.5, calibration=finder.calibration, meta=finder.meta)
+
+
+def test_catalog_object_makes_the_finders_table(frame, raw_catalog):
+    finder, catalog = raw_catalog
+    reported = catalog.apply_all_filters()
+    reference = finder(frame.data)
+    table = reported.to_table()
+    assert table.colnames == reference.colnames == list(catalog.default_columns)
+    for name in reference.colnames:
+        assert_array_equal(table[name], reference[name], err_msg=name)
+    assert_array_equal(reported.id, np.arange(1, len(reported) + 1))
+    # Row-major order, as photutils' finders give theirs.
+    assert (np.diff(reported.peaks.iy) >= 0).all()
+
+
+def test_catalog_indexing_carries_measured_columns_over(raw_catalog):
+    _, catalog = raw_catalog
+    catalog = catalog[:]                 # a fresh copy: nothing measured yet
+    flux = catalog.flux
+    assert '_photometry' in catalog.__dict__ and 'xypos' not in catalog.__dict__
+    brightest = catalog[np.argsort(-flux)[:5]]
+    assert '_photometry' in brightest.__dict__ and len(brightest) == 5
+    assert_array_equal(brightest.flux, np.sort(flux)[::-1][:5])
+    # Columns measured on a subset are those of the whole catalog.
+    one = catalog[3]
+    assert len(one) == 1 and one.x_centroid[0] == catalog.x_centroid[3]
+    assert_array_equal(catalog[catalog.flux > 0].mag, catalog.mag[catalog.flux > 0])
+
+
+def test_catalog_filters(raw_catalog):
+    finder, catalog = raw_catalog
+    catalog = catalog[:]
+    catalog.n_brightest = 7
+    assert len(catalog.select_brightest()) == 7
+    catalog.peak_max = float(np.median(catalog.peak))
+    assert len(catalog.apply_filters()) == np.count_nonzero(catalog.peak <= catalog.peak_max)
+    catalog.peak_max = -1e30
+    with pytest.warns(NoDetectionsWarning, match='^No sources were found.$'):
+        assert catalog.apply_all_filters() is None
+
+
+def test_catalog_to_table_with_chosen_columns(raw_catalog):
+    _, catalog = raw_catalog
+    table = catalog.to_table(columns=['id', 'flux', 'xypos'])
+    assert table.colnames == ['id', 'flux', 'xypos'] and table['xypos'].shape == (len(catalog), 2)
+    assert table.meta['model'] == 'asidl-default'
+
+
+@pytest.mark.parametrize('unit, wcs, shape', [(None, False, True), (u.adu, True, False)])
+def test_empty_catalog_object(finder, frame, unit, wcs, shape):
+    from asidl.tests.helpers import simple_wcs
+
+    empty = UNetLoGCatalog.empty(unit=unit, wcs=simple_wcs((10, 10)) if wcs else None,
+                                 shape_columns=shape, meta={'model': 'x'})
+    assert len(empty) == 0 and repr(empty) == '<UNetLoGCatalog(n_sources=0)>'
+    table = empty.to_table()
+    assert len(table) == 0 and table.meta == {'model': 'x'}
+    assert ('sky_centroid' in table.colnames) == wcs
+    assert (set(SHAPE_COLUMNS) <= set(table.colnames)) == shape
+    assert table['flux'].unit == unit and table['id'].dtype.kind == 'i'
