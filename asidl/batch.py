@@ -44,9 +44,6 @@ DONE, SKIPPED, FAILED = 'done', 'skipped', 'failed'
 
 _GLOB_CHARACTERS = frozenset('*?[')
 
-#: Suffixes of model files, as `asidl.registry.load_model` recognizes them.
-_MODEL_FILE_SUFFIXES = ('.keras', '.h5', '.hdf5')
-
 
 # --------------------------------------------------------------------------
 # The work done for one image (on a worker)
@@ -125,7 +122,8 @@ def _find_one(source, read_options, finder_options, sidecars):
     """
     from photutils.utils.exceptions import NoDetectionsWarning
 
-    from .io import _overlay_png, _regions_text, empty_catalog, read_image
+    from .io import empty_catalog, read_image, regions_text
+    from .visualization import overlay_png
 
     t0 = time.perf_counter()
     try:
@@ -149,11 +147,11 @@ def _find_one(source, read_options, finder_options, sidecars):
             table.meta['hdu'] = meta['hdu']
         outcome = {'table': table}
         if sidecars.get('regions'):
-            outcome['regions'] = _regions_text(table, radius=sidecars['region_radius'],
-                                              coordinates=sidecars['regions'], wcs=image.wcs)
+            outcome['regions'] = regions_text(table, radius=sidecars['region_radius'],
+                                             coordinates=sidecars['regions'], wcs=image.wcs)
         if sidecars.get('overlay'):
             title = Path(meta['filename']).name if 'filename' in meta else None
-            outcome['overlay'] = _overlay_png(image.data, table, title=title)
+            outcome['overlay'] = overlay_png(image.data, table, title=title)
     except Exception as exc:
         outcome = {'error': _reason(exc)}
     outcome['seconds'] = time.perf_counter() - t0
@@ -240,7 +238,7 @@ def _existing_outputs(tasks, *, overwrite, read_options, finder_options, sidecar
     FileExistsError
         Listing the outputs that would replace files of another origin.
     """
-    from .io import _asidl_table_meta, _written_by_asidl
+    from .io import asidl_table_meta, written_by_asidl
 
     digest = _options_digest(read_options, finder_options, sidecars)
     skip, refused = set(), []
@@ -248,11 +246,11 @@ def _existing_outputs(tasks, *, overwrite, read_options, finder_options, sidecar
         if task.catalog is None:
             continue
         for path in [task.sidecar(s) for s in _sidecar_suffixes(sidecars)]:
-            if path.exists() and not overwrite and not _written_by_asidl(path):
+            if path.exists() and not overwrite and not written_by_asidl(path):
                 refused.append(f'{path} exists and is not a file asidl wrote')
         if not task.catalog.exists():
             continue
-        meta = _asidl_table_meta(task.catalog)
+        meta = asidl_table_meta(task.catalog)
         if meta is None:
             if not overwrite:
                 refused.append(f'{task.catalog} exists and is not a catalog asidl wrote')
@@ -353,6 +351,7 @@ def expand_paths(patterns):
 def _finder_options(finder_kwargs):
     """Check the names of the finder options without loading a model."""
     from .finder import UNetLoGFinder
+    from .registry import MODEL_SUFFIXES
 
     allowed = [name for name, p in inspect.signature(UNetLoGFinder.__init__).parameters.items()
                if p.kind is inspect.Parameter.KEYWORD_ONLY]
@@ -368,7 +367,7 @@ def _finder_options(finder_kwargs):
                             'for batch processing (each worker loads it), got '
                             f'{type(model).__name__}; save a keras.Model with model.save()')
         text = os.fspath(model)
-        if Path(text).suffix in _MODEL_FILE_SUFFIXES:    # a file: workers may have another cwd
+        if Path(text).suffix in MODEL_SUFFIXES:    # a file: workers may have another cwd
             options['model'] = os.path.abspath(os.path.expanduser(text))
     return options
 
@@ -466,14 +465,14 @@ def _write_outputs(task, outcome, digest):
     image as done; first remove what an earlier, killed run left half-written.
     The catalog's meta records the input and the options digest.
     """
-    from .io import _remove_stale_temporaries, _write_bytes, write_catalog
+    from .io import remove_stale_temporaries, write_bytes, write_catalog
 
     for path in (task.catalog, task.sidecar('.reg'), task.sidecar('.png')):
-        _remove_stale_temporaries(path)
+        remove_stale_temporaries(path)
     if 'regions' in outcome:
-        _write_bytes(task.sidecar('.reg'), outcome['regions'].encode(), overwrite=True)
+        write_bytes(task.sidecar('.reg'), outcome['regions'].encode(), overwrite=True)
     if 'overlay' in outcome:
-        _write_bytes(task.sidecar('.png'), outcome['overlay'], overwrite=True)
+        write_bytes(task.sidecar('.png'), outcome['overlay'], overwrite=True)
     table = outcome['table']
     table.meta.update(task.identity())
     table.meta['options_sha256'] = digest
@@ -583,9 +582,9 @@ def _summary(tasks, rows):
     table['seconds'] = np.array(seconds, dtype=float)
     table['error'] = np.array(error, dtype=str)
     from . import __version__
-    from .io import _SUMMARY_META
+    from .io import SUMMARY_CONTENT
 
-    table.meta.update({'asidl_version': __version__, 'content': _SUMMARY_META})
+    table.meta.update({'asidl_version': __version__, 'content': SUMMARY_CONTENT})
     return table
 
 

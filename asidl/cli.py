@@ -399,7 +399,7 @@ def _local_cluster(args):
 
 def _run_batch(args):
     from .batch import _existing_outputs, _finder_options, _plan, _run, expand_paths
-    from .io import _written_by_asidl, catalog_format, write_catalog
+    from .io import catalog_format, write_catalog, written_by_asidl
 
     try:
         paths = expand_paths(args.images)
@@ -409,7 +409,7 @@ def _run_batch(args):
         if args.summary:
             catalog_format(args.summary)
             if os.path.exists(args.summary) and not args.overwrite \
-                    and not _written_by_asidl(args.summary):
+                    and not written_by_asidl(args.summary):
                 raise FileExistsError(f'refusing to replace {args.summary} with the summary: it '
                                       'is not a file asidl wrote; choose another name or pass '
                                       '--overwrite')

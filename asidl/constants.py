@@ -28,6 +28,7 @@ __all__ = [
     'NORMALIZATIONS',
     'PRECISIONS',
     'DEFAULT_PRECISION',
+    'REGION_RADIUS',
 ]
 
 #: The paper's training mask around each star: a 3x3 square plus one pixel
@@ -88,3 +89,7 @@ PRECISIONS = ('f32', 'bf16')
 #: Precision of the network unless one is asked for: float32 reproduces
 #: TensorFlow's catalogs on any CPU.
 DEFAULT_PRECISION = 'f32'
+
+#: Radius, in pixels, of the circles around sources in region files and
+#: overlays.
+REGION_RADIUS = 4.0
