@@ -673,7 +673,7 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecs
     --------
     >>> from astropy.nddata import NDData
     >>> from asidl.batch import find_stars_in_files
-    >>> from asidl.simulate import FrameParameters, simulate_frame
+    >>> from asidl.datasets import FrameParameters, simulate_frame
     >>> frames = [NDData(simulate_frame(FrameParameters(shape=(96, 96), density=30),
     ...                                 seed=s).data) for s in (1, 2)]
     >>> result = find_stars_in_files(frames, fwhm=4.5)   # the simulator's default

@@ -29,6 +29,7 @@ __all__ = [
     'PRECISIONS',
     'DEFAULT_PRECISION',
     'REGION_RADIUS',
+    'GAUSSIAN_FWHM_PER_SIGMA',
 ]
 
 #: The paper's training mask around each star: a 3x3 square plus one pixel
@@ -93,3 +94,8 @@ DEFAULT_PRECISION = 'f32'
 #: Radius, in pixels, of the circles around sources in region files and
 #: overlays.
 REGION_RADIUS = 4.0
+
+#: FWHM of a Gaussian in units of its standard deviation, 2 sqrt(2 ln 2),
+#: to the four decimals the simulator has always used (every simulated
+#: frame, the bundled example among them, depends on it).
+GAUSSIAN_FWHM_PER_SIGMA = 2.3548

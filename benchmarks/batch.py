@@ -64,7 +64,7 @@ def write_frames(directory, n_files, size):
 
 def warm_up(options, size):
     """Build the finder and its network graph in this process (on a worker, via client.run)."""
-    from asidl.simulate import meerlicht_like, simulate_frame
+    from asidl.datasets import meerlicht_like, simulate_frame
 
     finder = _cached_finder(options)
     rng = np.random.default_rng(1)

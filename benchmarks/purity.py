@@ -32,12 +32,12 @@ from astropy.table import QTable  # noqa: E402
 from common import meerlicht_frame, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
+from asidl.datasets import resample_shift, simulate_frame  # noqa: E402
 from asidl.evaluate import (  # noqa: E402
     classical_finders,
     negative_image,
     negative_image_test,
 )
-from asidl.simulate import resample_shift, simulate_frame  # noqa: E402
 
 #: Usual thresholds of the classical finders, in background RMS.
 SETTINGS = {'SEP': (1.5, 3.0), 'DAOStarFinder': (3.0, 5.0)}

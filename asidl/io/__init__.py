@@ -1,15 +1,15 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
 Files in and out: FITS images to `~astropy.nddata.NDData`
-(`asidl.io.images`), catalogs to ECSV, FITS or CSV (`asidl.io.catalogs`),
-DS9 region files (`asidl.io.regions`) and overlay PNGs
-(`asidl.io.overlays`).
+(``asidl.io.images``), catalogs to ECSV, FITS or CSV (``asidl.io.catalogs``),
+DS9 region files (``asidl.io.regions``) and overlay PNGs
+(``asidl.io.overlays``).
 
-Every file is written atomically (`asidl.io.atomic`): to a temporary name
+Every file is written atomically (``asidl.io.atomic``): to a temporary name
 in the destination directory, flushed to disk, then renamed over the
 destination, so that a crash or an interrupted run never leaves a
 half-written catalog.  Outputs never replace a file that asidl did not
-write (`asidl.io.provenance`) unless asked to.
+write (``asidl.io.provenance``) unless asked to.
 """
 
 from .atomic import TEMPORARY_SUFFIX, atomic_write, remove_stale_temporaries, write_bytes

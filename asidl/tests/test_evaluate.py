@@ -73,8 +73,8 @@ def test_plot_detections(frame, catalog):
 
 
 def test_artificial_star_test_completeness_rises_with_flux(finder):
+    from asidl.datasets import FrameParameters, simulate_frame
     from asidl.evaluate import artificial_star_test
-    from asidl.simulate import FrameParameters, simulate_frame
 
     params = FrameParameters(shape=(256, 256), density=30.0, fwhm=3.0, psf='gaussian',
                              sky=200.0, read_noise=5.0, bias=300.0)
@@ -189,8 +189,8 @@ def test_negative_image_test_is_a_lower_bound(finder):
     # On a simulated frame with white noise and no artifacts, the reflection
     # finds no more than the detections that match no star at all; those
     # come from blends of faint stars, which the reflection cannot show.
+    from asidl.datasets import meerlicht_like, simulate_frame
     from asidl.evaluate import negative_image_test
-    from asidl.simulate import meerlicht_like, simulate_frame
 
     rng = np.random.default_rng(0)
     frame = simulate_frame(meerlicht_like((384, 384), 10, rng=rng, artifacts=False), rng=rng)

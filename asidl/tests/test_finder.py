@@ -16,9 +16,9 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from asidl import UNetLoGFinder
+from asidl.datasets import FrameParameters, simulate_frame
 from asidl.evaluate import score_detections
 from asidl.fwhm import FWHMWarning
-from asidl.simulate import FrameParameters, simulate_frame
 
 COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'sharpness',
            'roundness1', 'roundness2', 'n_pixels', 'background', 'peak', 'flux', 'mag']

@@ -25,8 +25,8 @@ import numpy as np
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
+from ..datasets import draw_parameters, meerlicht_like, simulate_frame
 from ..evaluate import combine_scores, score_detections
-from ..simulate import draw_parameters, meerlicht_like, simulate_frame
 from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
@@ -42,7 +42,7 @@ def validation_frames(n=24, *, shape=(256, 256), seed=12345, draw=None):
     A fixed, reproducible set of validation frames: half MeerLICHT-like
     frames at the benchmark densities (1 to 250 stars per square arcminute,
     with artifacts), half drawn from the training distribution (``draw``,
-    by default the domain-randomized `~asidl.simulate.draw_parameters`).
+    by default the domain-randomized `~asidl.datasets.draw_parameters`).
     """
     draw = draw_parameters if draw is None else draw
     rng = np.random.default_rng(seed)
@@ -138,7 +138,7 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
     n_validation : int, optional
         Validation frames scored after every epoch.
     draw : callable or None, optional
-        ``draw(rng, shape)`` returns the `~asidl.simulate.FrameParameters`
+        ``draw(rng, shape)`` returns the `~asidl.datasets.FrameParameters`
         of a training frame (see `~asidl.training.stream.TrainingStream`);
         by default the domain-randomized distribution.  When given, half of
         the validation frames are drawn from it too (the other half stay
