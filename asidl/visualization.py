@@ -16,6 +16,7 @@ import io
 import numpy as np
 
 from .constants import REGION_RADIUS
+from .utils import source_positions
 
 __all__ = ['MARKERS', 'PNG_SOFTWARE', 'TRUTH_MARKER', 'overlay_png', 'plot_overlay']
 
@@ -31,20 +32,7 @@ MARKERS = (
 )
 
 #: Marker of true positions (small green dots).
-TRUTH_MARKER = {'marker': '.', 'color': 'limegreen', 's': 4, 'linewidths': 0}
-
-
-def _positions(sources):
-    """x, y arrays of a catalog (``x_centroid``/``y_centroid`` or ``x``/``y``) or a pair."""
-    if sources is None:
-        return np.zeros(0), np.zeros(0)
-    if isinstance(sources, tuple):
-        x, y = sources
-    elif 'x_centroid' in sources.colnames:
-        x, y = sources['x_centroid'], sources['y_centroid']
-    else:
-        x, y = sources['x'], sources['y']
-    return np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
+TRUTH_MARKER = {'marker': 'o', 'color': 'limegreen', 's': 3, 'linewidths': 0}
 
 
 def plot_overlay(data, catalogs, *, ax=None, title=None, truth=None, markers=None,
@@ -99,10 +87,10 @@ def plot_overlay(data, catalogs, *, ax=None, title=None, truth=None, markers=Non
                         / max(data.shape))
     size = max((2 * radius * points_per_pixel) ** 2, 12.0)
     if truth is not None:
-        tx, ty = _positions(truth)
+        tx, ty = source_positions(truth)
         ax.scatter(tx, ty, label='truth', **TRUTH_MARKER)
     for i, (label, sources) in enumerate(layers.items()):
-        x, y = _positions(sources)
+        x, y = source_positions(sources)
         style = {'s': size, 'facecolors': 'none', 'linewidths': 0.8,
                  **MARKERS[i % len(MARKERS)], **markers.get(label, {})}
         ax.scatter(x, y, label=label, **style)

@@ -25,7 +25,7 @@ from common import classical_catalogs, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.datasets import meerlicht_like, simulate_frame  # noqa: E402
-from asidl.evaluate import score_detections  # noqa: E402
+from asidl.evaluation import score_detections  # noqa: E402
 
 
 def _false_positives(tbl, truth):

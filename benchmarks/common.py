@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from asidl.datasets import meerlicht_like, simulate_frame
-from asidl.evaluate import classical_finders, score_detections
+from asidl.evaluation import classical_finders, score_detections
 
 
 def meerlicht_frame(density, seed, *, shape=(512, 512), artifacts=True):
@@ -25,7 +25,7 @@ THRESHOLDS = {'DAOStarFinder': (2, 3, 4, 5, 7, 10), 'SEP': (1, 1.5, 2, 3, 4, 5)}
 def classical_catalogs(data, fwhm, thresholds=None):
     """
     Catalogs of DAOStarFinder and SEP (when installed) at several thresholds,
-    set up by `asidl.evaluate.classical_finders` (background subtracted).
+    set up by `asidl.evaluation.classical_finders` (background subtracted).
 
     Returns
     -------

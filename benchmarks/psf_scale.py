@@ -38,7 +38,7 @@ from common import classical_catalogs, save_result, score  # noqa: E402
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.constants import GAUSSIAN_FWHM_PER_SIGMA  # noqa: E402
 from asidl.datasets import meerlicht_like, simulate_frame, sky_electrons  # noqa: E402
-from asidl.evaluate import combine_scores  # noqa: E402
+from asidl.evaluation import combine_scores  # noqa: E402
 
 FWHMS = (1.2, 1.6, 2.5, 3.5, 5.0, 6.5, 8.0, 10.0, 12.0)
 DENSITIES = (10, 75)

@@ -22,7 +22,7 @@ from astropy.table import QTable  # noqa: E402
 from common import meerlicht_frame, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import score_detections  # noqa: E402
+from asidl.evaluation import score_detections  # noqa: E402
 from asidl.localize import find_peaks, refine_positions  # noqa: E402
 from asidl.normalize import background_map  # noqa: E402
 from asidl.prepare import prepare_image  # noqa: E402

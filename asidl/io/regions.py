@@ -9,16 +9,13 @@ import astropy.units as u
 import numpy as np
 
 from ..constants import REGION_RADIUS
+from ..utils import source_positions
 from .atomic import write_bytes
 
 __all__ = ['REGION_HEADER', 'regions_text', 'write_regions']
 
 #: First line of the DS9 region files that `regions_text` makes.
 REGION_HEADER = '# Region file format: DS9'
-
-
-def _positions(catalog):
-    return np.asarray(catalog['x_centroid'], float), np.asarray(catalog['y_centroid'], float)
 
 
 def regions_text(catalog, *, radius=REGION_RADIUS, coordinates='image', wcs=None):
@@ -37,7 +34,7 @@ def regions_text(catalog, *, radius=REGION_RADIUS, coordinates='image', wcs=None
     radius = float(radius)
     if not radius > 0:
         raise ValueError(f'radius must be a positive number of pixels, got {radius!r}')
-    x, y = _positions(catalog)
+    x, y = source_positions(catalog)
     if coordinates == 'image':
         shapes = [CirclePixelRegion(PixCoord(xi, yi), radius=radius) for xi, yi in zip(x, y)]
     elif coordinates == 'sky':
@@ -65,7 +62,7 @@ def regions_text(catalog, *, radius=REGION_RADIUS, coordinates='image', wcs=None
 
 def _pixel_scale_from_catalog(catalog):
     """Angular size of a pixel estimated from the catalog's own pixel and sky positions."""
-    x, y = _positions(catalog)
+    x, y = source_positions(catalog)
     sky = catalog['sky_centroid']
     if len(catalog) < 2:
         return 1.0 * u.arcsec

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl import UNetLoGFinder
 from asidl.datasets import meerlicht_like, simulate_frame
-from asidl.evaluate import score_detections
+from asidl.evaluation import score_detections
 from asidl.prepare import prepare_image
 from asidl.resample import block_factor, block_sum, to_original
 

@@ -26,7 +26,7 @@ from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 from ..datasets import draw_parameters, meerlicht_like, simulate_frame
-from ..evaluate import combine_scores, score_detections
+from ..evaluation import combine_scores, score_detections
 from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
