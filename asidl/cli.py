@@ -288,7 +288,7 @@ def _check_mask_file(path):
 
 
 def _job_options(args):
-    """Options of `asidl.batch._run` shared by find and batch."""
+    """Options of `asidl.pipeline.run_tasks` shared by find and batch."""
     return {
         'read_options': {'hdu': args.hdu,
                          'mask': os.path.abspath(args.mask) if args.mask else None,
@@ -318,32 +318,32 @@ def _interrupted(command, exc, result_note=''):
 
 
 def _run_find(args):
-    from .batch import (
-        _check_outputs,
-        _existing_outputs,
-        _finder_options,
-        _plan,
-        _run,
-        _Task,
-        expand_paths,
-    )
     from .io import catalog_format
+    from .pipeline import (
+        Task,
+        check_finder_options,
+        check_outputs,
+        existing_outputs,
+        expand_paths,
+        plan_tasks,
+        run_tasks,
+    )
 
     try:
         paths = expand_paths(args.images)
-        finder_options = _finder_options(_finder_kwargs(args))
+        finder_options = check_finder_options(_finder_kwargs(args))
         _check_mask_file(args.mask)
         if args.output is not None:
             if len(paths) != 1:
                 return _fail('find', f'--output names one catalog, but {len(paths)} images were '
                                      'given; use --out-dir')
             catalog_format(args.output)
-            tasks = [_Task(source=os.path.abspath(paths[0]), label=paths[0],
+            tasks = [Task(source=os.path.abspath(paths[0]), label=paths[0],
                            catalog=Path(args.output))]
-            _check_outputs(tasks)
+            check_outputs(tasks)
         else:
-            tasks = _plan(paths, args.out_dir, args.format, None)
-        _existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
+            tasks = plan_tasks(paths, args.out_dir, args.format, None)
+        existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
                           **_job_options(args))
         if args.output is None:
             os.makedirs(args.out_dir, exist_ok=True)
@@ -365,7 +365,7 @@ def _run_find(args):
 
     with _SignalsInterrupt():
         try:
-            result = _run(tasks, client=None, finder_options=finder_options,
+            result = run_tasks(tasks, client=None, finder_options=finder_options,
                           overwrite=args.overwrite, progress=False, on_done=report,
                           **_job_options(args))
         except _Interrupted as exc:
@@ -385,14 +385,20 @@ def _local_cluster(args):
 
 
 def _run_batch(args):
-    from .batch import _existing_outputs, _finder_options, _plan, _run, expand_paths
     from .io import catalog_format, write_catalog, written_by_asidl
+    from .pipeline import (
+        check_finder_options,
+        existing_outputs,
+        expand_paths,
+        plan_tasks,
+        run_tasks,
+    )
 
     try:
         paths = expand_paths(args.images)
-        finder_options = _finder_options(_finder_kwargs(args))
+        finder_options = check_finder_options(_finder_kwargs(args))
         _check_mask_file(args.mask)
-        tasks = _plan(paths, args.out_dir, args.format, None)
+        tasks = plan_tasks(paths, args.out_dir, args.format, None)
         if args.summary:
             catalog_format(args.summary)
             if os.path.exists(args.summary) and not args.overwrite \
@@ -400,7 +406,7 @@ def _run_batch(args):
                 raise FileExistsError(f'refusing to replace {args.summary} with the summary: it '
                                       'is not a file asidl wrote; choose another name or pass '
                                       '--overwrite')
-        _existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
+        existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
                           **_job_options(args))
         os.makedirs(args.out_dir, exist_ok=True)
     except (TypeError, ValueError, OSError) as exc:
@@ -418,7 +424,7 @@ def _run_batch(args):
                 cluster = _local_cluster(args)
                 client = Client(cluster)
             try:
-                result = _run(tasks, client=client, finder_options=finder_options,
+                result = run_tasks(tasks, client=client, finder_options=finder_options,
                               overwrite=args.overwrite, progress=progress, **_job_options(args))
             finally:
                 client.close()
