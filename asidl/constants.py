@@ -29,6 +29,7 @@ __all__ = [
     'PRECISIONS',
     'DEFAULT_PRECISION',
     'REGION_RADIUS',
+    'CATALOG_FORMAT',
     'GAUSSIAN_FWHM_PER_SIGMA',
 ]
 
@@ -90,6 +91,9 @@ PRECISIONS = ('f32', 'bf16')
 #: Precision of the network unless one is asked for: float32 reproduces
 #: TensorFlow's catalogs on any CPU.
 DEFAULT_PRECISION = 'f32'
+
+#: Format of catalogs unless one is asked for (`asidl.io.CATALOG_FORMATS`).
+CATALOG_FORMAT = 'ecsv'
 
 #: Radius, in pixels, of the circles around sources in region files and
 #: overlays.

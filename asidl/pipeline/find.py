@@ -9,15 +9,16 @@ from pathlib import Path
 
 from astropy.nddata import NDData
 
+from ..constants import CATALOG_FORMAT, REGION_RADIUS
 from .run import run_tasks
 from .tasks import check_finder_options, expand_paths, plan_tasks
 
 __all__ = ['find_stars_in_files']
 
 
-def find_stars_in_files(images, *, client=None, out_dir=None, output_format='ecsv',
+def find_stars_in_files(images, *, client=None, out_dir=None, output_format=CATALOG_FORMAT,
                         overwrite=False, names=None, hdu=None, mask=None, mask_hdu='auto',
-                        regions=None, region_radius=4.0, overlay=False, progress=False,
+                        regions=None, region_radius=REGION_RADIUS, overlay=False, progress=False,
                         **finder_kwargs):
     """
     Find the stars of many images, on a Dask cluster or in this process.
