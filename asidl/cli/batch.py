@@ -11,16 +11,8 @@ import os
 import sys
 import textwrap
 
+from . import options
 from .exits import Interrupted, SignalsInterrupt, fail, interrupted
-from .options import (
-    add_finder_options,
-    add_input_options,
-    add_output_options,
-    check_mask_file,
-    finder_kwargs,
-    job_options,
-    short_reason,
-)
 
 __all__ = ['add_parser', 'run']
 
@@ -66,7 +58,7 @@ def add_parser(sub):
     out.add_argument('--summary', metavar='FILE',
                      help='also write the per-image summary (status, sources, seconds, error) '
                           'as a table; suffix .ecsv, .fits or .csv')
-    add_output_options(out)
+    options.add_output_options(out)
     out.add_argument('--progress', action=argparse.BooleanOptionalAction, default=None,
                      help='show a progress bar on stderr (default: when stderr is a terminal)')
     dask = batch.add_argument_group('Dask cluster')
@@ -80,8 +72,8 @@ def add_parser(sub):
                       help='threads per local worker (default: chosen by Dask)')
     dask.add_argument('--connect-timeout', type=float, default=30.0, metavar='SECONDS',
                       help='how long to try to reach --scheduler (default: %(default)s)')
-    add_input_options(batch)
-    add_finder_options(batch)
+    options.add_input_options(batch)
+    options.add_finder_options(batch)
     batch.set_defaults(func=run)
 
 
@@ -107,8 +99,8 @@ def run(args):
 
     try:
         paths = expand_paths(args.images)
-        finder_options = check_finder_options(finder_kwargs(args))
-        check_mask_file(args.mask)
+        finder_options = check_finder_options(options.finder_kwargs(args))
+        options.check_mask_file(args.mask)
         tasks = plan_tasks(paths, args.out_dir, args.format, None)
         if args.summary:
             catalog_format(args.summary)
@@ -118,7 +110,7 @@ def run(args):
                                       'is not a file asidl wrote; choose another name or pass '
                                       '--overwrite')
         existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
-                         **job_options(args))
+                         **options.job_options(args))
         os.makedirs(args.out_dir, exist_ok=True)
     except (TypeError, ValueError, OSError) as exc:
         return fail('batch', exc)
@@ -137,7 +129,7 @@ def run(args):
             try:
                 result = run_tasks(tasks, client=client, finder_options=finder_options,
                                    overwrite=args.overwrite, progress=progress,
-                                   **job_options(args))
+                                   **options.job_options(args))
             finally:
                 client.close()
                 if cluster is not None:
@@ -150,7 +142,7 @@ def run(args):
 
     for task, row in zip(tasks, result.summary):
         if row['status'] == 'failed':
-            print(f'asidl batch: failed: {task.label}: {short_reason(task, row["error"])}',
+            print(f'asidl batch: failed: {task.label}: {options.short_reason(task, row["error"])}',
                   file=sys.stderr)
     if args.summary:
         write_catalog(result.summary, args.summary, overwrite=True)

@@ -12,16 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from . import options
 from .exits import Interrupted, SignalsInterrupt, fail, interrupted
-from .options import (
-    add_finder_options,
-    add_input_options,
-    add_output_options,
-    check_mask_file,
-    finder_kwargs,
-    job_options,
-    short_reason,
-)
 
 __all__ = ['add_parser', 'run']
 
@@ -67,41 +59,33 @@ def add_parser(sub):
                      help='redo images whose catalog is up to date, and replace output files '
                           'that asidl did not write (default: skip the first, refuse the '
                           'second)')
-    add_output_options(out)
-    add_input_options(find)
-    add_finder_options(find)
+    options.add_output_options(out)
+    options.add_input_options(find)
+    options.add_finder_options(find)
     find.set_defaults(func=run)
 
 
 def run(args):
     """Run ``asidl find``; returns the exit status."""
+    from .. import pipeline
     from ..io import catalog_format
-    from ..pipeline import (
-        Task,
-        check_finder_options,
-        check_outputs,
-        existing_outputs,
-        expand_paths,
-        plan_tasks,
-        run_tasks,
-    )
 
     try:
-        paths = expand_paths(args.images)
-        finder_options = check_finder_options(finder_kwargs(args))
-        check_mask_file(args.mask)
+        paths = pipeline.expand_paths(args.images)
+        finder_options = pipeline.check_finder_options(options.finder_kwargs(args))
+        options.check_mask_file(args.mask)
         if args.output is not None:
             if len(paths) != 1:
                 return fail('find', f'--output names one catalog, but {len(paths)} images were '
                                      'given; use --out-dir')
             catalog_format(args.output)
-            tasks = [Task(source=os.path.abspath(paths[0]), label=paths[0],
-                          catalog=Path(args.output))]
-            check_outputs(tasks)
+            tasks = [pipeline.Task(source=os.path.abspath(paths[0]), label=paths[0],
+                                   catalog=Path(args.output))]
+            pipeline.check_outputs(tasks)
         else:
-            tasks = plan_tasks(paths, args.out_dir, args.format, None)
-        existing_outputs(tasks, overwrite=args.overwrite, finder_options=finder_options,
-                         **job_options(args))
+            tasks = pipeline.plan_tasks(paths, args.out_dir, args.format, None)
+        pipeline.existing_outputs(tasks, overwrite=args.overwrite,
+                                  finder_options=finder_options, **options.job_options(args))
         if args.output is None:
             os.makedirs(args.out_dir, exist_ok=True)
     except (TypeError, ValueError, OSError) as exc:
@@ -109,7 +93,8 @@ def run(args):
 
     def report(task, status, n_sources, seconds, error):
         if status == 'failed':
-            print(f'asidl find: {task.label}: {short_reason(task, error)}', file=sys.stderr)
+            reason = options.short_reason(task, error)
+            print(f'asidl find: {task.label}: {reason}', file=sys.stderr)
         elif status == 'skipped':
             if not args.quiet:
                 print(f'{task.label}: {task.catalog} is up to date, skipped (--overwrite redoes '
@@ -122,9 +107,9 @@ def run(args):
 
     with SignalsInterrupt():
         try:
-            result = run_tasks(tasks, client=None, finder_options=finder_options,
-                               overwrite=args.overwrite, progress=False, on_done=report,
-                               **job_options(args))
+            result = pipeline.run_tasks(tasks, client=None, finder_options=finder_options,
+                                        overwrite=args.overwrite, progress=False,
+                                        on_done=report, **options.job_options(args))
         except Interrupted as exc:
             return interrupted('find', exc)
         except (TypeError, ValueError, OSError) as exc:   # e.g. a model that cannot be loaded

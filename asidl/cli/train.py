@@ -13,34 +13,31 @@ from ..training import defaults
 __all__ = ['add_parser', 'run']
 
 
+#: The numeric options: flag, type, default (`asidl.training.defaults`), help.
+_NUMBERS = (
+    ('--epochs', int, defaults.EPOCHS, 'total epochs'),
+    ('--steps-per-epoch', int, defaults.STEPS_PER_EPOCH, 'batches per epoch'),
+    ('--batch-size', int, defaults.BATCH_SIZE, 'frames per batch'),
+    ('--frame-size', int, defaults.FRAME_SIZE, 'side of the simulated frames, a multiple of 32'),
+    ('--base-filters', int, defaults.BASE_FILTERS, 'channels of the first U-Net level'),
+    ('--depth', int, defaults.DEPTH, 'U-Net poolings'),
+    ('--input-stride', int, defaults.INPUT_STRIDE, 'pixels per side folded into channels '
+     'before the U-Net; 4 is about 3x faster than 1 on a CPU'),
+    ('--learning-rate', float, defaults.LEARNING_RATE, 'initial Adam learning rate'),
+    ('--seed', int, defaults.SEED, 'random seed'),
+    ('--n-validation', int, defaults.N_VALIDATION, 'validation frames scored each epoch'),
+)
+
+
 def add_parser(sub):
     """Add the ``train`` command to the subparsers ``sub``."""
     tr = sub.add_parser('train', help='train a model on simulated frames',
                         description='Train a U-Net on streamed simulated frames. Training '
                                     'resumes from CHECKPOINT_DIR if it holds a checkpoint.')
     tr.add_argument('checkpoint_dir', help='directory for checkpoints and state.json')
-    tr.add_argument('--epochs', type=int, default=defaults.EPOCHS,
-                    help='total epochs (default: %(default)s)')
-    tr.add_argument('--steps-per-epoch', type=int, default=defaults.STEPS_PER_EPOCH,
-                    help='batches per epoch (default: %(default)s)')
-    tr.add_argument('--batch-size', type=int, default=defaults.BATCH_SIZE,
-                    help='frames per batch (default: %(default)s)')
-    tr.add_argument('--frame-size', type=int, default=defaults.FRAME_SIZE,
-                    help='side of the simulated frames, a multiple of 32 (default: %(default)s)')
-    tr.add_argument('--base-filters', type=int, default=defaults.BASE_FILTERS,
-                    help='channels of the first U-Net level (default: %(default)s)')
-    tr.add_argument('--depth', type=int, default=defaults.DEPTH,
-                    help='U-Net poolings (default: %(default)s)')
-    tr.add_argument('--input-stride', type=int, default=defaults.INPUT_STRIDE,
-                    choices=defaults.INPUT_STRIDES,
-                    help='pixels per side folded into channels before the U-Net; 4 is about '
-                         '3x faster than 1 on a CPU (default: %(default)s)')
-    tr.add_argument('--learning-rate', type=float, default=defaults.LEARNING_RATE,
-                    help='initial Adam learning rate (default: %(default)s)')
-    tr.add_argument('--seed', type=int, default=defaults.SEED,
-                    help='random seed (default: %(default)s)')
-    tr.add_argument('--n-validation', type=int, default=defaults.N_VALIDATION,
-                    help='validation frames scored each epoch (default: %(default)s)')
+    for flag, kind, default, text in _NUMBERS:
+        tr.add_argument(flag, type=kind, default=default, help=f'{text} (default: %(default)s)',
+                        **({'choices': defaults.INPUT_STRIDES} if flag == '--input-stride' else {}))
     tr.add_argument('--initial-model', metavar='MODEL',
                     help='start from the weights of this registered model or model file '
                          '(fine-tuning) instead of a random initialization; its architecture '

@@ -53,16 +53,17 @@ def atomic_write(path, write, *, overwrite):
         ``write(temporary_path)`` writes the content to the
         `~pathlib.Path` it is given.
     overwrite : bool
-        Replace an existing file.
+        Whether an existing file may be replaced.
 
     Returns
     -------
     path : `~pathlib.Path`
+        The file written.
 
     Raises
     ------
     FileExistsError
-        ``path`` exists and ``overwrite`` is False.
+        ``path`` exists and ``overwrite`` is not set.
     FileNotFoundError
         The directory of ``path`` does not exist.
     """
