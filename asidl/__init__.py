@@ -14,7 +14,7 @@ __all__ = ['UNetLoGFinder', 'find_stars_in_files', '__version__']
 #: The public names and the modules that define them.  They are imported
 #: on first use (PEP 562), so that ``import asidl`` and the command line's
 #: ``--help`` do not pay for photutils, astropy.wcs and OpenVINO.
-_LAZY = {'UNetLoGFinder': 'finder', 'find_stars_in_files': 'batch'}
+_LAZY = {'UNetLoGFinder': 'finder', 'find_stars_in_files': 'pipeline'}
 
 
 def __getattr__(name):

@@ -145,9 +145,9 @@ def _stored_entries():
 
 
 def _write_entries(entries):
-    from .io import _atomic_write
+    from .io import atomic_write
 
-    _atomic_write(cache_dir() / USER_REGISTRY,
+    atomic_write(cache_dir() / USER_REGISTRY,
                   lambda tmp: tmp.write_text(json.dumps(entries, indent=2)), overwrite=True)
 
 
@@ -207,7 +207,7 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
     """
     import shutil
 
-    from .io import _atomic_write
+    from .io import atomic_write
 
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name) \
             or name.lower().endswith(MODEL_SUFFIXES):
@@ -243,7 +243,7 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
         raise OSError(f'cannot create the model cache directory {directory}{cache_note()}: '
                       f'{exc}') from None
     target = directory / f'{name}{source.suffix.lower()}'
-    _atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
+    atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
     old = user.get(name)
     user[name] = {'file': target.name, 'sha256': file_sha256(target),
                   'normalization': normalization, 'description': description}

@@ -13,7 +13,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 import pytest  # noqa: E402
 
-from asidl.simulate import FrameParameters, simulate_frame  # noqa: E402
+from asidl.datasets import FrameParameters, simulate_frame  # noqa: E402
 
 #: A tiny network and training run: seconds, not minutes, and enough to
 #: exercise checkpoints, resuming and export.

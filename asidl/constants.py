@@ -28,6 +28,9 @@ __all__ = [
     'NORMALIZATIONS',
     'PRECISIONS',
     'DEFAULT_PRECISION',
+    'REGION_RADIUS',
+    'CATALOG_FORMAT',
+    'GAUSSIAN_FWHM_PER_SIGMA',
 ]
 
 #: The paper's training mask around each star: a 3x3 square plus one pixel
@@ -88,3 +91,15 @@ PRECISIONS = ('f32', 'bf16')
 #: Precision of the network unless one is asked for: float32 reproduces
 #: TensorFlow's catalogs on any CPU.
 DEFAULT_PRECISION = 'f32'
+
+#: Format of catalogs unless one is asked for (`asidl.io.CATALOG_FORMATS`).
+CATALOG_FORMAT = 'ecsv'
+
+#: Radius, in pixels, of the circles around sources in region files and
+#: overlays.
+REGION_RADIUS = 4.0
+
+#: FWHM of a Gaussian in units of its standard deviation, 2 sqrt(2 ln 2),
+#: to the four decimals the simulator has always used (every simulated
+#: frame, the bundled example among them, depends on it).
+GAUSSIAN_FWHM_PER_SIGMA = 2.3548

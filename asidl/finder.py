@@ -131,7 +131,7 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
     Examples
     --------
     >>> from asidl import UNetLoGFinder
-    >>> from asidl.simulate import FrameParameters, simulate_frame
+    >>> from asidl.datasets import FrameParameters, simulate_frame
     >>> frame = simulate_frame(FrameParameters(shape=(128, 128), density=20, fwhm=4.5),
     ...                        seed=3)
     >>> finder = UNetLoGFinder(fwhm=4.5)     # too few stars here to measure it
@@ -259,7 +259,7 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         Examples
         --------
         >>> from asidl import UNetLoGFinder
-        >>> from asidl.simulate import FrameParameters, simulate_frame
+        >>> from asidl.datasets import FrameParameters, simulate_frame
         >>> frame = simulate_frame(FrameParameters(shape=(128, 128), density=20,
         ...                                        fwhm=4.5), seed=3)
         >>> finder = UNetLoGFinder(fwhm=4.5)

@@ -52,7 +52,9 @@ from ._user_registry import register_model, unregister_model, user_entries
 __all__ = [
     'DEFAULT_MODEL',
     'ModelDownloadError',
+    'MODEL_SUFFIXES',
     'ModelRegistry',
+    'PACKAGE_DIR',
     'available_models',
     'cache_dir',
     'check_model',
@@ -68,9 +70,6 @@ __all__ = [
 
 #: Name of the model `~asidl.UNetLoGFinder` uses by default.
 DEFAULT_MODEL = constants.DEFAULT_MODEL
-
-# The package's model directory (the default of asidl.training.export).
-_MODEL_DIR = PACKAGE_DIR
 
 
 class ModelDownloadError(OSError):

@@ -24,8 +24,8 @@ from astropy.table import QTable  # noqa: E402
 from common import classical_catalogs, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import score_detections  # noqa: E402
-from asidl.simulate import meerlicht_like, simulate_frame  # noqa: E402
+from asidl.datasets import meerlicht_like, simulate_frame  # noqa: E402
+from asidl.evaluation import score_detections  # noqa: E402
 
 
 def _false_positives(tbl, truth):

@@ -5,7 +5,7 @@ Frames per minute of whole FITS files to catalogs, on this machine.
 Writes N simulated MeerLICHT-like raw frames (16-bit FITS, 2560x2560 by
 default) and turns each into an ECSV catalog with
 
-* ``asidl, 1 process``: `asidl.batch.find_stars_in_files` without Dask;
+* ``asidl, 1 process``: `asidl.pipeline.find_stars_in_files` without Dask;
 * ``asidl, Dask N x T``: the same on a `distributed.LocalCluster` of N
   worker processes with T threads each (what ``asidl batch`` runs);
 * ``SEP, 1 process``: SExtractor's algorithms through ``sep`` as
@@ -45,8 +45,9 @@ from astropy.io import fits  # noqa: E402
 from astropy.table import QTable  # noqa: E402
 from common import meerlicht_frame, save_result, sep_sextractor_defaults  # noqa: E402
 
-from asidl.batch import _cached_finder, find_stars_in_files  # noqa: E402
 from asidl.io import catalog_stem, write_catalog  # noqa: E402
+from asidl.pipeline import find_stars_in_files  # noqa: E402
+from asidl.pipeline.worker import cached_finder  # noqa: E402
 
 
 def write_frames(directory, n_files, size):
@@ -64,9 +65,9 @@ def write_frames(directory, n_files, size):
 
 def warm_up(options, size):
     """Build the finder and its network graph in this process (on a worker, via client.run)."""
-    from asidl.simulate import meerlicht_like, simulate_frame
+    from asidl.datasets import meerlicht_like, simulate_frame
 
-    finder = _cached_finder(options)
+    finder = cached_finder(options)
     rng = np.random.default_rng(1)
     shape = (min(size, 512),) * 2
     finder(simulate_frame(meerlicht_like(shape, 30, rng=rng), rng=rng).data)

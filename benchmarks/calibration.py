@@ -32,8 +32,8 @@ from common import save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
 from asidl.calibration import ConfidenceCalibration, expected_calibration_error, reliability_table  # noqa: E402
-from asidl.evaluate import match_sources  # noqa: E402
-from asidl.simulate import draw_parameters, meerlicht_like, simulate_frame  # noqa: E402
+from asidl.datasets import draw_parameters, meerlicht_like, simulate_frame  # noqa: E402
+from asidl.evaluation import match_sources  # noqa: E402
 
 DENSITIES = (1, 10, 30, 75, 150, 250)
 REGISTRY = Path(__file__).parents[1] / 'asidl' / 'data' / 'models' / 'registry.json'

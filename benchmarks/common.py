@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asidl.evaluate import classical_finders, score_detections
-from asidl.simulate import meerlicht_like, simulate_frame
+from asidl.datasets import meerlicht_like, simulate_frame
+from asidl.evaluation import classical_finders, score_detections
 
 
 def meerlicht_frame(density, seed, *, shape=(512, 512), artifacts=True):
@@ -25,7 +25,7 @@ THRESHOLDS = {'DAOStarFinder': (2, 3, 4, 5, 7, 10), 'SEP': (1, 1.5, 2, 3, 4, 5)}
 def classical_catalogs(data, fwhm, thresholds=None):
     """
     Catalogs of DAOStarFinder and SEP (when installed) at several thresholds,
-    set up by `asidl.evaluate.classical_finders` (background subtracted).
+    set up by `asidl.evaluation.classical_finders` (background subtracted).
 
     Returns
     -------
@@ -67,11 +67,12 @@ def matched_filter_catalogs(frame, thresholds=MATCHED_FILTER_THRESHOLDS):
     from astropy.table import QTable
     from scipy import ndimage
 
-    from asidl.simulate import _psf_stamps, sky_electrons
+    from asidl.datasets import sky_electrons
+    from asidl.datasets.stars import psf_stamps
 
     p = frame.parameters
     size = 2 * int(np.ceil(2 * p.fwhm)) + 1
-    psf = _psf_stamps(p, np.zeros(1), np.zeros(1), np.array([p.fwhm]), size)[0].astype(float)
+    psf = psf_stamps(p, np.zeros(1), np.zeros(1), np.array([p.fwhm]), size)[0].astype(float)
     sky = sky_electrons(p)
     background = sky / p.gain + p.bias
     noise = np.sqrt(sky + p.read_noise ** 2) / p.gain

@@ -23,8 +23,8 @@ from astropy.table import QTable  # noqa: E402
 from common import classical_catalogs, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import combine_scores  # noqa: E402
-from asidl.simulate import meerlicht_like, simulate_frame  # noqa: E402
+from asidl.datasets import meerlicht_like, simulate_frame  # noqa: E402
+from asidl.evaluation import combine_scores  # noqa: E402
 
 DENSITIES = (1, 10, 30, 75, 150, 250)
 

@@ -4,8 +4,8 @@ Depth on a real image at a matched false-detection rate: artificial stars
 made with the image's own PSF, injected into the M67 photographic plate.
 
 For each finder setting (UNetLoGFinder at several LoG thresholds, SEP at
-several thresholds) the negative-image test (`asidl.evaluate.negative_image_test`)
-estimates the false-detection fraction, and `asidl.evaluate.artificial_star_test`
+several thresholds) the negative-image test (`asidl.evaluation.negative_image_test`)
+estimates the false-detection fraction, and `asidl.evaluation.artificial_star_test`
 measures completeness versus injected magnitude; the magnitude of 50%
 completeness is interpolated.  Compare finders at settings of equal false
 fraction.  Writes ``benchmarks/results/depth_m67.ecsv``.
@@ -27,7 +27,7 @@ from common import save_result  # noqa: E402
 from purity import classical, fitted_fwhm  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import artificial_star_test, build_epsf, negative_image_test  # noqa: E402
+from asidl.evaluation import artificial_star_test, build_epsf, negative_image_test  # noqa: E402
 from asidl.normalize import background_map  # noqa: E402
 
 

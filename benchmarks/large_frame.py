@@ -45,7 +45,7 @@ def make_frame(size, path, density):
     import numpy as np
     from astropy.io import fits
 
-    from asidl.simulate import meerlicht_like, simulate_frame
+    from asidl.datasets import meerlicht_like, simulate_frame
 
     n = -(-size // PIECE)
     edges = np.linspace(0, size, n + 1).astype(int)

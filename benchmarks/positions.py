@@ -19,7 +19,7 @@ from astropy.table import QTable, vstack  # noqa: E402
 from common import classical_catalogs, meerlicht_frame, save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import match_sources  # noqa: E402
+from asidl.evaluation import match_sources  # noqa: E402
 
 
 def _errors(tbl, truth):

@@ -23,7 +23,7 @@ from common import meerlicht_frame, save_result, score  # noqa: E402
 from quality_vs_density import DENSITIES  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import combine_scores  # noqa: E402
+from asidl.evaluation import combine_scores  # noqa: E402
 from asidl.registry import load_model, model_info  # noqa: E402
 
 

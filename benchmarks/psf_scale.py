@@ -4,7 +4,7 @@ Quality versus PSF width: UNetLoGFinder given the FWHM, measuring it, and
 without resampling, against DAOStarFinder and SEP at their best thresholds.
 
 Simulated raw frames like the quality benchmark's (0.56"/pixel, Moffat
-beta 3, sky 400 e-, artifacts; `asidl.simulate.meerlicht_like`) with the
+beta 3, sky 400 e-, artifacts; `asidl.datasets.meerlicht_like`) with the
 FWHM set from 1.2 to 12 pixels, at 10 and 75 stars per square arcminute,
 three 512x512 frames per point.
 "No resampling" is the finder before the scale front end: it is given an
@@ -36,8 +36,9 @@ from astropy.table import QTable  # noqa: E402
 from common import classical_catalogs, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import combine_scores  # noqa: E402
-from asidl.simulate import meerlicht_like, simulate_frame, sky_electrons  # noqa: E402
+from asidl.constants import GAUSSIAN_FWHM_PER_SIGMA  # noqa: E402
+from asidl.datasets import meerlicht_like, simulate_frame, sky_electrons  # noqa: E402
+from asidl.evaluation import combine_scores  # noqa: E402
 
 FWHMS = (1.2, 1.6, 2.5, 3.5, 5.0, 6.5, 8.0, 10.0, 12.0)
 DENSITIES = (10, 75)
@@ -88,7 +89,7 @@ def sep_matched_catalogs(data, fwhm, thresholds=SEP_MATCHED_THRESHOLDS):
     bkg = Background2D(data, 64, filter_size=3, sigma_clip=SigmaClip(3.0),
                        bkg_estimator=MedianBackground(), exclude_percentile=90)
     sub = np.ascontiguousarray(data - bkg.background)
-    sigma = fwhm / 2.3548
+    sigma = fwhm / GAUSSIAN_FWHM_PER_SIGMA
     half = int(np.ceil(2 * fwhm))
     yy, xx = np.mgrid[-half:half + 1, -half:half + 1]
     kernel = np.exp(-0.5 * (xx ** 2 + yy ** 2) / sigma ** 2)

@@ -6,7 +6,7 @@ Every FITS image in the real-image directory (by default
 ``../shared/data/real``: a digitized photographic plate of M67 and a
 resampled Spitzer GLIMPSE mosaic) is searched by UNetLoGFinder (each
 model given), SEP and DAOStarFinder at their usual thresholds, then
-reflected about its smooth background (`asidl.evaluate.negative_image`)
+reflected about its smooth background (`asidl.evaluation.negative_image`)
 and searched again.  The count on the reflected frame estimates the false
 detections.  Also checks the estimate against the truth on simulated
 frames with white noise, resampled (correlated) noise and plate grain.
@@ -32,12 +32,12 @@ from astropy.table import QTable  # noqa: E402
 from common import meerlicht_frame, save_result, score  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import (  # noqa: E402
+from asidl.datasets import resample_shift, simulate_frame  # noqa: E402
+from asidl.evaluation import (  # noqa: E402
     classical_finders,
     negative_image,
     negative_image_test,
 )
-from asidl.simulate import resample_shift, simulate_frame  # noqa: E402
 
 #: Usual thresholds of the classical finders, in background RMS.
 SETTINGS = {'SEP': (1.5, 3.0), 'DAOStarFinder': (3.0, 5.0)}

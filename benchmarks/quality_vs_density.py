@@ -32,7 +32,7 @@ from common import (  # noqa: E402
 )
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import combine_scores  # noqa: E402
+from asidl.evaluation import combine_scores  # noqa: E402
 
 DENSITIES = (1, 10, 30, 75, 150, 250)
 

@@ -17,7 +17,7 @@ after one warm-up call:
   filter, at least 5 pixels, default deblending);
 * ``DAOStarFinder``: `photutils.background.Background2D` subtracted, then
   DAOStarFinder at 5 times the background RMS with the true FWHM, as
-  `asidl.evaluate.classical_finders` sets it up.
+  `asidl.evaluation.classical_finders` sets it up.
 
 Prints each time and its ratio to SEP's on the same frame (``vs_SEP`` > 1:
 slower than SEP) and writes ``benchmarks/results/speed.ecsv`` (then
@@ -40,7 +40,7 @@ from astropy.table import QTable  # noqa: E402
 from common import meerlicht_frame, save_result, sep_sextractor_defaults  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import classical_finders  # noqa: E402
+from asidl.evaluation import classical_finders  # noqa: E402
 
 
 def best_time(function, repeats):

@@ -31,7 +31,7 @@ from astropy.wcs import WCS  # noqa: E402
 from common import save_result  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
-from asidl.evaluate import classical_finders  # noqa: E402
+from asidl.evaluation import classical_finders  # noqa: E402
 
 RADIUS = 2.4 * u.arcsec
 

@@ -36,9 +36,9 @@ def _peak_rss_mib():
 
 
 def _finders_built():
-    from asidl.batch import _finder_cache_info
+    from asidl.pipeline.worker import finder_cache_info
 
-    return _finder_cache_info()['built']
+    return finder_cache_info()['built']
 
 
 def main(argv=None):

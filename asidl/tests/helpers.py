@@ -5,7 +5,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from asidl.simulate import FrameParameters, simulate_frame
+from asidl.datasets import FrameParameters, simulate_frame
 
 __all__ = ['simple_wcs', 'write_corrupt', 'write_frame', 'write_table_only']
 

@@ -1,6 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """
-`asidl.batch.find_stars_in_files` in this process and on real Dask
+`asidl.pipeline.find_stars_in_files` in this process and on real Dask
 clusters: an in-process one (fast) and one with worker processes, of
 which one is killed mid-run.
 """
@@ -18,14 +18,9 @@ from astropy.table import QTable
 from distributed import Client, LocalCluster
 from regions import Regions
 
-from asidl.batch import (
-    BatchResult,
-    _finder_cache_info,
-    _prepare_worker,
-    expand_paths,
-    find_stars_in_files,
-)
 from asidl.io import read_image
+from asidl.pipeline import BatchResult, expand_paths, find_stars_in_files
+from asidl.pipeline.worker import finder_cache_info, prepare_worker
 from asidl.tests.helpers import write_corrupt, write_frame, write_table_only
 
 # These tests are about files, resume and workers; their small frames hold too
@@ -259,7 +254,7 @@ def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_pa
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       **LOCALHOST_ONLY) as cluster, Client(cluster) as client:
         # Load the model on both workers now, so that both are busy when the kill comes.
-        client.run(_prepare_worker, {})
+        client.run(prepare_worker, {})
         pids = client.run(os.getpid)
         runner = threading.Thread(target=lambda: box.update(
             result=find_stars_in_files(paths, client=client, out_dir=out)))
@@ -272,7 +267,7 @@ def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_pa
         os.kill(pids[victim], signal.SIGKILL)
         runner.join(timeout=240)
         assert not runner.is_alive()
-        counts = client.run(_finder_cache_info, workers=[survivor])[survivor]
+        counts = client.run(finder_cache_info, workers=[survivor])[survivor]
     assert 0 < n_at_kill < len(paths), 'the worker must be killed in the middle of the run'
     # One finder for the warm-up and all the survivor's images.
     assert counts['built'] == 1 and counts['used'] >= 3, counts

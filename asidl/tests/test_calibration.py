@@ -6,8 +6,8 @@ import pytest
 
 from asidl import UNetLoGFinder
 from asidl.calibration import ConfidenceCalibration, expected_calibration_error, reliability_table
+from asidl.datasets import FrameParameters, simulate_frame
 from asidl.registry import register_model
-from asidl.simulate import FrameParameters, simulate_frame
 
 
 def _overconfident(n, seed):

@@ -44,14 +44,15 @@ def test_option_defaults_are_the_finders():
     import inspect
 
     from asidl import UNetLoGFinder
-    from asidl.cli import _finder_defaults, _finder_kwargs, _parser
+    from asidl.cli import build_parser
+    from asidl.cli.options import finder_defaults, finder_kwargs
 
     signature = {name: p.default for name, p in inspect.signature(UNetLoGFinder.__init__)
                  .parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    defaults = _finder_defaults()
+    defaults = finder_defaults()
     assert defaults == {name: signature[name] for name in defaults}
-    args = _parser().parse_args(['find', 'frame.fits'])
-    assert _finder_kwargs(args) == {name: signature[name] for name in _finder_kwargs(args)}
+    args = build_parser().parse_args(['find', 'frame.fits'])
+    assert finder_kwargs(args) == {name: signature[name] for name in finder_kwargs(args)}
 
 
 def test_help_and_import_do_not_load_the_finder():
@@ -69,3 +70,19 @@ def test_help_and_import_do_not_load_the_finder():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert out.splitlines()[-1] == '[]'
+
+
+def test_train_option_defaults_are_train_s():
+    """``asidl train`` describes the defaults of `asidl.training.train.train`."""
+    import inspect
+
+    from asidl.cli import build_parser
+    from asidl.training.train import train
+
+    signature = {name: p.default for name, p in inspect.signature(train).parameters.items()}
+    args = build_parser().parse_args(['train', 'checkpoints'])
+    frame_shape = signature.pop('frame_shape')
+    assert (args.frame_size, args.frame_size) == frame_shape
+    for name in ('epochs', 'steps_per_epoch', 'batch_size', 'base_filters', 'depth',
+                 'input_stride', 'learning_rate', 'seed', 'n_validation', 'initial_model'):
+        assert getattr(args, name) == signature[name], name

@@ -58,7 +58,7 @@ def test_finder_and_find_command_never_import_tensorflow(tmp_path):
         import sys
         from asidl import UNetLoGFinder
         from asidl.cli import main
-        from asidl.simulate import FrameParameters, simulate_frame
+        from asidl.datasets import FrameParameters, simulate_frame
 
         finder = UNetLoGFinder(fwhm=3.0)
         assert finder.engine == 'openvino', finder.engine

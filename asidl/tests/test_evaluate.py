@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from asidl.evaluate import match_sources, score_detections
+from asidl.evaluation import match_sources, score_detections
 
 
 def test_one_to_one_matching_prefers_closest():
@@ -34,7 +34,7 @@ def test_empty_inputs():
 
 
 def test_compare_finders_with_truth(frame, finder):
-    from asidl.evaluate import classical_finders, compare_finders
+    from asidl.evaluation import classical_finders, compare_finders
 
     finders = {'UNetLoGFinder': finder}
     finders.update(classical_finders(frame.data, fwhm=frame.parameters.fwhm))
@@ -50,7 +50,7 @@ def test_compare_finders_with_truth(frame, finder):
 
 
 def test_compare_finders_without_truth_cross_matches(frame, finder, catalog):
-    from asidl.evaluate import classical_finders, compare_finders
+    from asidl.evaluation import classical_finders, compare_finders
 
     finders = {'UNetLoGFinder': finder}
     finders.update(classical_finders(frame.data, reference=catalog))   # FWHM fitted
@@ -63,7 +63,7 @@ def test_plot_detections(frame, catalog):
     import matplotlib
 
     matplotlib.use('Agg')
-    from asidl.evaluate import plot_detections
+    from asidl.evaluation import plot_detections
 
     t = frame.targets
     ax = plot_detections(frame.data, catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])
@@ -73,8 +73,8 @@ def test_plot_detections(frame, catalog):
 
 
 def test_artificial_star_test_completeness_rises_with_flux(finder):
-    from asidl.evaluate import artificial_star_test
-    from asidl.simulate import FrameParameters, simulate_frame
+    from asidl.datasets import FrameParameters, simulate_frame
+    from asidl.evaluation import artificial_star_test
 
     params = FrameParameters(shape=(256, 256), density=30.0, fwhm=3.0, psf='gaussian',
                              sky=200.0, read_noise=5.0, bias=300.0)
@@ -92,7 +92,7 @@ def test_artificial_star_test_completeness_rises_with_flux(finder):
 def test_scores_by_bin():
     from astropy.table import QTable
 
-    from asidl.evaluate import scores_by_bin
+    from asidl.evaluation import scores_by_bin
 
     truth = QTable({'x': [10.0, 20.0, 30.0, 40.0], 'y': [5.0, 5.0, 5.0, 5.0],
                     'snr': [4.0, 6.0, 60.0, 70.0]})
@@ -109,7 +109,7 @@ def test_plot_dice_versus_density():
     matplotlib.use('Agg')
     from astropy.table import QTable
 
-    from asidl.evaluate import plot_dice_versus_density
+    from asidl.evaluation import plot_dice_versus_density
 
     table = QTable({'finder': ['UNetLoGFinder', 'DAOStarFinder (3 sigma)'] * 2,
                     'density': [1, 1, 10, 10], 'Dice': [0.8, 0.5, 0.7, 0.4]})
@@ -119,7 +119,7 @@ def test_plot_dice_versus_density():
 
 
 def test_combine_scores():
-    from asidl.evaluate import combine_scores
+    from asidl.evaluation import combine_scores
 
     a = score_detections([0.0, 5.0], [0.0, 5.0], [0.3, 20.0], [0.0, 20.0])
     b = score_detections([1.0], [1.0], [1.0], [1.4])
@@ -131,7 +131,7 @@ def test_combine_scores():
 
 
 def test_negative_image_reflects_about_the_background():
-    from asidl.evaluate import negative_image
+    from asidl.evaluation import negative_image
 
     rng = np.random.default_rng(0)
     data = 100.0 + 0.05 * np.arange(128)[None, :] + rng.normal(0, 2, (128, 128))
@@ -168,7 +168,7 @@ def _counter(detections):
 def test_negative_image_test_on_pure_noise_and_on_stars(smoothing):
     from scipy import ndimage
 
-    from asidl.evaluate import negative_image_test
+    from asidl.evaluation import negative_image_test
 
     rng = np.random.default_rng(1)
     noise = ndimage.gaussian_filter(rng.normal(0.0, 10.0, (256, 256)), smoothing) + 1000.0
@@ -189,8 +189,8 @@ def test_negative_image_test_is_a_lower_bound(finder):
     # On a simulated frame with white noise and no artifacts, the reflection
     # finds no more than the detections that match no star at all; those
     # come from blends of faint stars, which the reflection cannot show.
-    from asidl.evaluate import negative_image_test
-    from asidl.simulate import meerlicht_like, simulate_frame
+    from asidl.datasets import meerlicht_like, simulate_frame
+    from asidl.evaluation import negative_image_test
 
     rng = np.random.default_rng(0)
     frame = simulate_frame(meerlicht_like((384, 384), 10, rng=rng, artifacts=False), rng=rng)

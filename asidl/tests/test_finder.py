@@ -16,9 +16,9 @@ from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from asidl import UNetLoGFinder
-from asidl.evaluate import score_detections
+from asidl.datasets import FrameParameters, simulate_frame
+from asidl.evaluation import score_detections
 from asidl.fwhm import FWHMWarning
-from asidl.simulate import FrameParameters, simulate_frame
 
 COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'sharpness',
            'roundness1', 'roundness2', 'n_pixels', 'background', 'peak', 'flux', 'mag']
@@ -45,7 +45,7 @@ def test_table_columns_and_meta(catalog):
 
 def test_finds_the_stars(frame, catalog):
     """The shipped model recovers the simulated stars, bright ones to sub-pixel accuracy."""
-    from asidl.evaluate import match_sources
+    from asidl.evaluation import match_sources
 
     t = frame.targets
     s = score_detections(catalog['x_centroid'], catalog['y_centroid'], t['x'], t['y'])

@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
+from asidl.datasets import meerlicht_like, simulate_frame, sky_electrons
 from asidl.fwhm import FWHMEstimate, measure_fwhm
-from asidl.simulate import meerlicht_like, simulate_frame, sky_electrons
 
 
 def _frame(fwhm, psf='moffat', seed=0):

@@ -308,23 +308,23 @@ def test_overlay_png(tmp_path, image, sky_catalog):
 
 
 def test_files_asidl_wrote_are_told_from_others(tmp_path, image_file, image, sky_catalog):
-    from asidl.io import _written_by_asidl
+    from asidl.io import written_by_asidl
 
     ours = [write_catalog(sky_catalog, tmp_path / f'c{s}', overwrite=False)
             for s in ('.ecsv', '.fits', '.csv')]
     ours.append(write_regions(sky_catalog, tmp_path / 'c.reg'))
     ours.append(write_overlay(image, sky_catalog, tmp_path / 'c.png'))
     for path in ours:
-        assert _written_by_asidl(path), path
+        assert written_by_asidl(path), path
     others = {'image.fits': image_file.read_bytes(), 'notes.ecsv': b'# notes\n',
               'table.csv': b'a,b\n1,2\n', 'photo.png': b'\x89PNG\r\n\x1a\n' + b'\0' * 64,
               'ds9.reg': b'circle(1, 2, 3)\n', 'binary.ecsv': b'\xff\xfe\0\0',
               'empty.fits': b''}
     for name, content in others.items():
         (tmp_path / name).write_bytes(content)
-        assert not _written_by_asidl(tmp_path / name), name
+        assert not written_by_asidl(tmp_path / name), name
     write_table_only(tmp_path / 'foreign_table.fits')
-    assert not _written_by_asidl(tmp_path / 'foreign_table.fits')
+    assert not written_by_asidl(tmp_path / 'foreign_table.fits')
 
 
 def test_empty_catalog_of_an_image_with_an_unusable_wcs(finder, image):

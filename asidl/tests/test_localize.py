@@ -2,8 +2,8 @@
 import numpy as np
 from numpy.testing import assert_allclose, assert_array_equal
 
+from asidl.datasets import target_mask
 from asidl.localize import circle_overlap, find_peaks, log_response, refine_positions
-from asidl.simulate import target_mask
 
 
 def test_log_response_peaks_on_the_footprint():

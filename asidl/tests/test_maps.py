@@ -16,7 +16,7 @@ from photutils.utils.exceptions import NoDetectionsWarning
 
 from asidl import UNetLoGFinder
 from asidl.maps import NetworkMaps
-from asidl.simulate import FrameParameters, simulate_frame
+from asidl.datasets import FrameParameters, simulate_frame
 from asidl.tests.helpers import simple_wcs
 
 

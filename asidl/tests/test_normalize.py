@@ -95,7 +95,7 @@ def test_normalize_in_row_chunks_is_exact(monkeypatch):
 def test_normalization_follows_a_linear_gradient_exactly():
     # A linear gradient (any slope, masked regions or not) changes the
     # normalized image only by float rounding.
-    from asidl.simulate import FrameParameters, simulate_frame
+    from asidl.datasets import FrameParameters, simulate_frame
 
     frame = simulate_frame(FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5),
                            seed=42)

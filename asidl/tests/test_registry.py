@@ -240,7 +240,7 @@ def test_register_model_rejects_non_models(monkeypatch, tmp_path):
                                   if model_info(n).get('bundled')])
 def test_bundled_models_work_offline_and_find_stars(name):
     from asidl.datasets import load_example_frame
-    from asidl.evaluate import score_detections
+    from asidl.evaluation import score_detections
 
     entry = model_info(name)
     assert file_sha256(model_path(name)) == entry['sha256']

@@ -8,10 +8,10 @@ from astropy.nddata import NDData
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl import UNetLoGFinder
-from asidl.evaluate import score_detections
+from asidl.datasets import meerlicht_like, simulate_frame
+from asidl.evaluation import score_detections
 from asidl.prepare import prepare_image
 from asidl.resample import block_factor, block_sum, to_original
-from asidl.simulate import meerlicht_like, simulate_frame
 
 from .helpers import simple_wcs
 

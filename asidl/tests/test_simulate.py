@@ -4,7 +4,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl.constants import MASK_FOOTPRINT, TARGET_SNR
-from asidl.simulate import FrameParameters, draw_parameters, simulate_frame, target_mask
+from asidl.datasets import FrameParameters, draw_parameters, simulate_frame, target_mask
 
 
 def test_target_mask_is_the_paper_footprint():
@@ -90,7 +90,7 @@ def test_saturation_and_artifacts():
 
 
 def test_resample_shift_moves_the_centroid_and_keeps_the_flux():
-    from asidl.simulate import RESAMPLING_KERNELS, resample_shift
+    from asidl.datasets import RESAMPLING_KERNELS, resample_shift
 
     image = np.zeros((32, 32), np.float32)
     image[16, 16] = 1.0

@@ -113,9 +113,9 @@ def update_bundled_openvino(directory=None):
     converted : dict
         Model name -> its new ``"openvino"`` entry.
     """
-    from ..registry import _MODEL_DIR, file_sha256
+    from ..registry import PACKAGE_DIR, file_sha256
 
-    directory = Path(directory or _MODEL_DIR)
+    directory = Path(directory or PACKAGE_DIR)
     registry_file = directory / 'registry.json'
     entries = json.loads(registry_file.read_text())
     converted, keep = {}, set()

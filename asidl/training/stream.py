@@ -11,15 +11,15 @@ mask and offsets consistently).  No frame set is ever held in full.
 
 import numpy as np
 
+from ..datasets import draw_parameters, simulate_frame
 from ..normalize import normalize
-from ..simulate import draw_parameters, simulate_frame
 
 __all__ = ['TrainingStream', 'make_example', 'augment']
 
 
 def make_example(frame):
     """
-    Network input and target of a `~asidl.simulate.SimulatedFrame`.
+    Network input and target of a `~asidl.datasets.SimulatedFrame`.
 
     Returns
     -------
@@ -64,8 +64,8 @@ class TrainingStream:
     fresh_per_batch : int, optional
         Frames replaced in the pool before each batch.
     draw : callable or None, optional
-        ``draw(rng, shape)`` returns the `~asidl.simulate.FrameParameters`
-        of a new frame; `~asidl.simulate.draw_parameters` (the
+        ``draw(rng, shape)`` returns the `~asidl.datasets.FrameParameters`
+        of a new frame; `~asidl.datasets.draw_parameters` (the
         domain-randomized distribution) by default.  Give your own to
         train for one telescope.
     """

@@ -25,8 +25,9 @@ import numpy as np
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
-from ..evaluate import combine_scores, score_detections
-from ..simulate import draw_parameters, meerlicht_like, simulate_frame
+from ..datasets import draw_parameters, meerlicht_like, simulate_frame
+from ..evaluation import combine_scores, score_detections
+from . import defaults
 from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet
@@ -37,12 +38,12 @@ __all__ = ['train', 'validation_frames', 'validate', 'learning_rate_at']
 MIN_LEARNING_RATE_FRACTION = 0.02
 
 
-def validation_frames(n=24, *, shape=(256, 256), seed=12345, draw=None):
+def validation_frames(n=defaults.N_VALIDATION, *, shape=(256, 256), seed=12345, draw=None):
     """
     A fixed, reproducible set of validation frames: half MeerLICHT-like
     frames at the benchmark densities (1 to 250 stars per square arcminute,
     with artifacts), half drawn from the training distribution (``draw``,
-    by default the domain-randomized `~asidl.simulate.draw_parameters`).
+    by default the domain-randomized `~asidl.datasets.draw_parameters`).
     """
     draw = draw_parameters if draw is None else draw
     rng = np.random.default_rng(seed)
@@ -108,11 +109,16 @@ def _save_atomic(model, path):
     os.replace(tmp, path)
 
 
-def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
-          frame_shape=(128, 128), base_filters=16, depth=3, input_stride=4, learning_rate=2e-3,
-          seed=0, n_validation=24, draw=None, initial_model=None, verbose=1, log=print):
+def train(checkpoint_dir, *, epochs=defaults.EPOCHS, steps_per_epoch=defaults.STEPS_PER_EPOCH,
+          batch_size=defaults.BATCH_SIZE, frame_shape=(defaults.FRAME_SIZE, defaults.FRAME_SIZE),
+          base_filters=defaults.BASE_FILTERS, depth=defaults.DEPTH,
+          input_stride=defaults.INPUT_STRIDE, learning_rate=defaults.LEARNING_RATE,
+          seed=defaults.SEED, n_validation=defaults.N_VALIDATION, draw=None, initial_model=None,
+          verbose=1, log=print):
     """
     Train (or resume training) a U-Net on simulated frames.
+
+    The defaults are those of ``asidl train`` (`asidl.training.defaults`).
 
     Parameters
     ----------
@@ -138,7 +144,7 @@ def train(checkpoint_dir, *, epochs=30, steps_per_epoch=200, batch_size=16,
     n_validation : int, optional
         Validation frames scored after every epoch.
     draw : callable or None, optional
-        ``draw(rng, shape)`` returns the `~asidl.simulate.FrameParameters`
+        ``draw(rng, shape)`` returns the `~asidl.datasets.FrameParameters`
         of a training frame (see `~asidl.training.stream.TrainingStream`);
         by default the domain-randomized distribution.  When given, half of
         the validation frames are drawn from it too (the other half stay

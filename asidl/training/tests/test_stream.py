@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from asidl.simulate import target_mask
+from asidl.datasets import target_mask
 from asidl.training.stream import TrainingStream, augment
 
 
@@ -42,7 +42,7 @@ def test_stream_batches_are_reproducible():
 
 
 def test_stream_uses_a_custom_parameter_distribution():
-    from asidl.simulate import meerlicht_like
+    from asidl.datasets import meerlicht_like
 
     shapes = []
 

@@ -17,9 +17,9 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import QTable
 
-__all__ = ['load_example_frame', 'make_example_frame', 'EXAMPLE_DIR']
+__all__ = ['EXAMPLE_DIR', 'load_example_frame', 'make_example_frame', 'write_example_frame']
 
-EXAMPLE_DIR = Path(__file__).parent / 'data' / 'example'
+EXAMPLE_DIR = Path(__file__).parent.parent / 'data' / 'example'
 _FRAME = 'example_frame.fits.gz'
 _TRUTH = 'example_truth.ecsv'
 _SEED = 20221
@@ -37,7 +37,8 @@ def make_example_frame(seed=_SEED):
     truth : `~astropy.table.QTable`
         Target stars: ``x``, ``y`` (0-based pixels), ``flux`` (e-), ``snr``.
     """
-    from .simulate import FrameParameters, simulate_frame
+    from .frames import simulate_frame
+    from .parameters import FrameParameters
 
     params = FrameParameters(
         shape=(512, 512), pixel_scale=0.56, density=30.0, psf='moffat',
@@ -54,7 +55,7 @@ def make_example_frame(seed=_SEED):
     header['PIXSCALE'] = (params.pixel_scale, 'arcsec/pixel')
     header['SEEING'] = (params.fwhm * params.pixel_scale, 'PSF FWHM, arcsec')
     header['FWHMPIX'] = (params.fwhm, 'PSF FWHM, pixels')
-    header['ORIGIN'] = 'asidl.simulate'
+    header['ORIGIN'] = 'asidl.datasets'
     truth = frame.targets
     truth.remove_column('target')
     truth.meta = {'comment': 'Target stars (S/N >= 3) of the asidl example frame; '
@@ -90,14 +91,18 @@ def load_example_frame():
     return data, header, truth
 
 
-def _write_example():
+def write_example_frame():
+    """
+    Simulate the example frame again and write it and its truth catalog
+    into the package (`EXAMPLE_DIR`), as ``python -m asidl.datasets`` does.
+
+    Returns
+    -------
+    paths : tuple of `~pathlib.Path`
+        The frame and the truth catalog.
+    """
     data, header, truth = make_example_frame()
     EXAMPLE_DIR.mkdir(parents=True, exist_ok=True)
     fits.PrimaryHDU(data, header=header).writeto(EXAMPLE_DIR / _FRAME, overwrite=True)
     truth.write(EXAMPLE_DIR / _TRUTH, format='ascii.ecsv', overwrite=True)
     return EXAMPLE_DIR / _FRAME, EXAMPLE_DIR / _TRUTH
-
-
-if __name__ == '__main__':
-    for path in _write_example():
-        print(f'wrote {path}')
