@@ -68,9 +68,15 @@ def model_pooch(registry=None, urls=None):
     """
     import pooch
 
-    return pooch.create(path=pooch.os_cache('asidl'), base_url='', env=DATA_DIR_ENV,
-                        registry=registry, urls=urls, retry_if_failed=DOWNLOAD_RETRIES,
-                        allow_updates=False)
+    return pooch.create(
+        path=pooch.os_cache('asidl'),
+        base_url='',
+        env=DATA_DIR_ENV,
+        registry=registry,
+        urls=urls,
+        retry_if_failed=DOWNLOAD_RETRIES,
+        allow_updates=False,
+    )
 
 
 def cache_dir():
@@ -81,8 +87,10 @@ def cache_dir():
 def cache_note():
     """Points at ASIDL_DATA_DIR in messages about the cache, when it is what chose it."""
     if os.environ.get(DATA_DIR_ENV):
-        return (f' (the cache directory {cache_dir()} is set by the {DATA_DIR_ENV} environment '
-                'variable)')
+        return (
+            f' (the cache directory {cache_dir()} is set by the {DATA_DIR_ENV} environment '
+            'variable)'
+        )
     return ''
 
 
@@ -96,8 +104,10 @@ def file_sha256(path):
 def check_sha256(path, sha, what, advice=''):
     """Raise a ValueError, naming ``what``, if the file at ``path`` does not match ``sha``."""
     if file_sha256(path) != sha.lower():
-        raise ValueError(f'{what} at {path} does not match its registered sha256 {sha}; it is '
-                         f'corrupt or a different file{advice}')
+        raise ValueError(
+            f'{what} at {path} does not match its registered sha256 {sha}; it is '
+            f'corrupt or a different file{advice}'
+        )
 
 
 def is_sha256(value):
@@ -125,10 +135,15 @@ def confined(directory, file, name, suffixes=MODEL_SUFFIXES):
         if path.resolve().parent != root:
             problem = f'its file {file!r} resolves to {path.resolve()}, outside {root}'
     if problem is not None:
-        where = ('the package' if Path(directory) == PACKAGE_DIR
-                 else f'the cache directory{cache_note()}')
-        raise ValueError(f'refusing to use the file of model {name!r}: {problem}; model files '
-                         f'are read only from {where}')
+        where = (
+            'the package'
+            if Path(directory) == PACKAGE_DIR
+            else f'the cache directory{cache_note()}'
+        )
+        raise ValueError(
+            f'refusing to use the file of model {name!r}: {problem}; model files '
+            f'are read only from {where}'
+        )
     return path
 
 
@@ -163,31 +178,43 @@ def check_model(model, *, tile_margin=None):
         shape_in = tuple(model.input_shape)
         shape_out = tuple(model.output_shape)
     except (AttributeError, ValueError, TypeError) as exc:
-        raise ValueError(f'model must be a Keras model with one input and one output: '
-                         f'{exc}') from None
-    if len(shape_in) != 4 or shape_in[-1] != 1 or len(shape_out) != 4 \
-            or shape_out[-1] not in (1, 3):
-        raise ValueError('model must map (n, ny, nx, 1) images to (n, ny, nx, 1) '
-                         'probabilities or (n, ny, nx, 3) probabilities and offsets; '
-                         f'got input {shape_in} and output {shape_out}')
+        raise ValueError(
+            f'model must be a Keras model with one input and one output: {exc}'
+        ) from None
+    if (
+        len(shape_in) != 4
+        or shape_in[-1] != 1
+        or len(shape_out) != 4
+        or shape_out[-1] not in (1, 3)
+    ):
+        raise ValueError(
+            'model must map (n, ny, nx, 1) images to (n, ny, nx, 1) '
+            'probabilities or (n, ny, nx, 3) probabilities and offsets; '
+            f'got input {shape_in} and output {shape_out}'
+        )
     fixed = [n for n in shape_in[1:3] if n is not None]
     if fixed and min(fixed) <= 2 * margin:
-        raise ValueError(f'the model takes fixed {shape_in[1]}x{shape_in[2]} inputs, which leave '
-                         f'no core inside a tile margin of {margin} pixels on each side; '
-                         'UNetLoGFinder needs inputs larger than twice tile_margin (build the '
-                         'model with keras.Input((None, None, 1)) to take any tile size)')
+        raise ValueError(
+            f'the model takes fixed {shape_in[1]}x{shape_in[2]} inputs, which leave '
+            f'no core inside a tile margin of {margin} pixels on each side; '
+            'UNetLoGFinder needs inputs larger than twice tile_margin (build the '
+            'model with keras.Input((None, None, 1)) to take any tile size)'
+        )
 
 
 def check_model_file(path):
     """Raise a ValueError saying why ``path`` is not a model file asidl can load."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f'model path {path} is a directory, not a model file; give a .keras or '
-                         'Keras 2 .h5 file')
+        raise ValueError(
+            f'model path {path} is a directory, not a model file; give a .keras or Keras 2 .h5 file'
+        )
     suffix = path.suffix.lower()
     if suffix not in MODEL_SUFFIXES:
-        raise ValueError(f'model file {path} has the suffix {suffix or "(none)"!r}; asidl loads '
-                         '.keras and Keras 2 .h5 (or .hdf5) model files')
+        raise ValueError(
+            f'model file {path} has the suffix {suffix or "(none)"!r}; asidl loads '
+            '.keras and Keras 2 .h5 (or .hdf5) model files'
+        )
     if not path.is_file():
         raise ValueError(f'model file {path} does not exist')
     if suffix == '.keras':
@@ -197,15 +224,19 @@ def check_model_file(path):
         except (zipfile.BadZipFile, OSError):
             valid = False
         if not valid:
-            raise ValueError(f'{path} is not a valid .keras file: a .keras model is a zip '
-                             'archive holding a config.json, and this file is empty, truncated '
-                             'or of another kind')
+            raise ValueError(
+                f'{path} is not a valid .keras file: a .keras model is a zip '
+                'archive holding a config.json, and this file is empty, truncated '
+                'or of another kind'
+            )
     else:
         with open(path, 'rb') as fh:
             head = fh.read(8)
         if head != b'\x89HDF\r\n\x1a\n':
-            raise ValueError(f'{path} is not a valid {suffix} file: it is not an HDF5 file '
-                             '(empty, truncated or of another kind)')
+            raise ValueError(
+                f'{path} is not a valid {suffix} file: it is not an HDF5 file '
+                '(empty, truncated or of another kind)'
+            )
 
 
 def load_model_file(path):
@@ -225,5 +256,6 @@ def _load(path, mtime_ns):
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:
-        raise ValueError(f'could not load a Keras model from {path}: '
-                         f'{exc.__class__.__name__}: {exc}') from None
+        raise ValueError(
+            f'could not load a Keras model from {path}: {exc.__class__.__name__}: {exc}'
+        ) from None

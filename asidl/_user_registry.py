@@ -33,8 +33,14 @@ from ._model_files import (
 )
 from .calibration import ConfidenceCalibration
 
-__all__ = ['USER_REGISTRY', 'entry_problem', 'read_user_registry', 'register_model',
-           'unregister_model', 'user_entries']
+__all__ = [
+    'USER_REGISTRY',
+    'entry_problem',
+    'read_user_registry',
+    'register_model',
+    'unregister_model',
+    'user_entries',
+]
 
 #: File name of the user registry, inside the cache directory.
 USER_REGISTRY = 'user_registry.json'
@@ -66,17 +72,22 @@ def _settings_problem(entry):
     from .normalize import NORMALIZATIONS
 
     if entry.get('normalization') not in NORMALIZATIONS:
-        return (f'its normalization must be one of {NORMALIZATIONS}, got '
-                f'{entry.get("normalization")!r}')
+        return (
+            f'its normalization must be one of {NORMALIZATIONS}, got {entry.get("normalization")!r}'
+        )
     threshold = entry.get('threshold')
     if threshold is not None and not _positive_finite(threshold):
         return f'its threshold must be a positive number, got {threshold!r}'
     fwhm_range = entry.get('fwhm_range')
     if fwhm_range is not None and not (
-            isinstance(fwhm_range, (list, tuple)) and len(fwhm_range) == 2
-            and all(_positive_finite(v) for v in fwhm_range) and fwhm_range[0] < fwhm_range[1]):
-        return (f'its fwhm_range must be two increasing positive numbers (pixels), got '
-                f'{fwhm_range!r}')
+        isinstance(fwhm_range, (list, tuple))
+        and len(fwhm_range) == 2
+        and all(_positive_finite(v) for v in fwhm_range)
+        and fwhm_range[0] < fwhm_range[1]
+    ):
+        return (
+            f'its fwhm_range must be two increasing positive numbers (pixels), got {fwhm_range!r}'
+        )
     if not isinstance(entry.get('description', ''), str):
         return 'its description must be a string'
     if entry.get('calibration') is not None:
@@ -88,8 +99,11 @@ def _settings_problem(entry):
 
 
 def _positive_finite(value):
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and bool(0 < value < float('inf')))
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and bool(0 < value < float('inf'))
+    )
 
 
 def read_user_registry(path):
@@ -106,8 +120,7 @@ def read_user_registry(path):
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return None, {}, [f'it cannot be read ({exc.__class__.__name__}: {exc})']
     if not isinstance(stored, dict):
-        return None, {}, [f'it must hold a JSON object of name: entry, not '
-                          f'{type(stored).__name__}']
+        return None, {}, [f'it must hold a JSON object of name: entry, not {type(stored).__name__}']
     usable, problems = {}, []
     for name, entry in stored.items():
         problem = entry_problem(name, entry)
@@ -128,9 +141,13 @@ def user_entries(directory):
     key = (str(path), tuple(problems))
     if problems and key not in _WARNED:
         _WARNED.add(key)
-        warnings.warn(f'the user model registry {path} is not fully usable{cache_note()}: '
-                      + '; '.join(problems) + '. Fix or delete it.', AstropyUserWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f'the user model registry {path} is not fully usable{cache_note()}: '
+            + '; '.join(problems)
+            + '. Fix or delete it.',
+            AstropyUserWarning,
+            stacklevel=4,
+        )
     return {name: {**entry, 'user': True} for name, entry in usable.items()}
 
 
@@ -139,20 +156,34 @@ def _stored_entries():
     path = cache_dir() / USER_REGISTRY
     stored, _, problems = read_user_registry(path)
     if stored is None:
-        raise ValueError(f'the user model registry {path}{cache_note()} cannot be changed: '
-                         f'{"; ".join(problems)}. Fix or delete it.')
+        raise ValueError(
+            f'the user model registry {path}{cache_note()} cannot be changed: '
+            f'{"; ".join(problems)}. Fix or delete it.'
+        )
     return dict(stored)
 
 
 def _write_entries(entries):
     from .io import atomic_write
 
-    atomic_write(cache_dir() / USER_REGISTRY,
-                  lambda tmp: tmp.write_text(json.dumps(entries, indent=2)), overwrite=True)
+    atomic_write(
+        cache_dir() / USER_REGISTRY,
+        lambda tmp: tmp.write_text(json.dumps(entries, indent=2)),
+        overwrite=True,
+    )
 
 
-def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_range=None,
-                   calibration=None, description='', overwrite=False):
+def register_model(
+    name,
+    path,
+    *,
+    normalization='asinh',
+    threshold=None,
+    fwhm_range=None,
+    calibration=None,
+    description='',
+    overwrite=False,
+):
     """
     Register a model file under a name, for use as
     ``UNetLoGFinder(model=name)``.
@@ -209,28 +240,39 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
 
     from .io import atomic_write
 
-    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name) \
-            or name.lower().endswith(MODEL_SUFFIXES):
-        raise ValueError('model name must be a non-empty string of letters, digits, '
-                         f"'-', '_' and '.' not ending in a file suffix; got {name!r}")
+    if (
+        not isinstance(name, str)
+        or not _NAME_PATTERN.fullmatch(name)
+        or name.lower().endswith(MODEL_SUFFIXES)
+    ):
+        raise ValueError(
+            'model name must be a non-empty string of letters, digits, '
+            f"'-', '_' and '.' not ending in a file suffix; got {name!r}"
+        )
     if name in package_entries():
-        raise ValueError(f'{name!r} is one of the package\'s own models; choose another name')
+        raise ValueError(f"{name!r} is one of the package's own models; choose another name")
     if calibration is not None and not isinstance(calibration, ConfidenceCalibration):
-        raise TypeError('calibration must be a ConfidenceCalibration or None, got '
-                        f'{type(calibration).__name__}')
+        raise TypeError(
+            f'calibration must be a ConfidenceCalibration or None, got {type(calibration).__name__}'
+        )
     if not isinstance(description, str):
         raise TypeError(f'description must be a string, got {type(description).__name__}')
-    settings = {'normalization': normalization, 'description': description,
-                'threshold': threshold, 'fwhm_range': fwhm_range}
+    settings = {
+        'normalization': normalization,
+        'description': description,
+        'threshold': threshold,
+        'fwhm_range': fwhm_range,
+    }
     problem = _settings_problem(settings)
     if problem:
         raise ValueError(f'cannot register model {name!r}: {problem.removeprefix("its ")}')
     user = _stored_entries()
     if name in user and not overwrite:
-        raise ValueError(f'a user model named {name!r} is already registered; pass '
-                         'overwrite=True to replace it')
+        raise ValueError(
+            f'a user model named {name!r} is already registered; pass overwrite=True to replace it'
+        )
     source = Path(path).expanduser()
-    model = load_model_file(source)     # its errors name the file
+    model = load_model_file(source)  # its errors name the file
     try:
         check_model(model)
     except ValueError as exc:
@@ -240,13 +282,18 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f'cannot create the model cache directory {directory}{cache_note()}: '
-                      f'{exc}') from None
+        raise OSError(
+            f'cannot create the model cache directory {directory}{cache_note()}: {exc}'
+        ) from None
     target = directory / f'{name}{source.suffix.lower()}'
     atomic_write(target, lambda tmp: shutil.copyfile(source, tmp), overwrite=True)
     old = user.get(name)
-    user[name] = {'file': target.name, 'sha256': file_sha256(target),
-                  'normalization': normalization, 'description': description}
+    user[name] = {
+        'file': target.name,
+        'sha256': file_sha256(target),
+        'normalization': normalization,
+        'description': description,
+    }
     if threshold is not None:
         user[name]['threshold'] = float(threshold)
     if fwhm_range is not None:
@@ -254,8 +301,11 @@ def register_model(name, path, *, normalization='asinh', threshold=None, fwhm_ra
     if calibration is not None:
         user[name]['calibration'] = calibration.to_dict()
     _write_entries(user)
-    if isinstance(old, dict) and old.get('file') != target.name \
-            and file_problem(old.get('file')) is None:
+    if (
+        isinstance(old, dict)
+        and old.get('file') != target.name
+        and file_problem(old.get('file')) is None
+    ):
         confined(directory, old['file'], name).unlink(missing_ok=True)
     return target
 
@@ -271,8 +321,10 @@ def unregister_model(name):
     """
     user = _stored_entries()
     if name not in user:
-        raise ValueError(f'{name!r} is not a user-registered model; user models are: '
-                         f'{", ".join(sorted(map(str, user))) or "none"}')
+        raise ValueError(
+            f'{name!r} is not a user-registered model; user models are: '
+            f'{", ".join(sorted(map(str, user))) or "none"}'
+        )
     entry = user.pop(name)
     _write_entries(user)
     file = entry.get('file') if isinstance(entry, dict) else None
@@ -283,7 +335,10 @@ def unregister_model(name):
         except ValueError as exc:
             problem = str(exc)
     if problem is not None:
-        warnings.warn(f'removed the user model {name!r} from the registry but deleted no file: '
-                      f'{problem}', AstropyUserWarning, stacklevel=2)
+        warnings.warn(
+            f'removed the user model {name!r} from the registry but deleted no file: {problem}',
+            AstropyUserWarning,
+            stacklevel=2,
+        )
         return
     path.unlink(missing_ok=True)

@@ -63,14 +63,26 @@ class Timings(dict):
             yield
         finally:
             elapsed = time.perf_counter() - t0
-            with self._lock:     # stages are timed on several threads
+            with self._lock:  # stages are timed on several threads
                 self[stage] = self.get(stage, 0.0) + elapsed
 
 
-def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
-                    overlap=LOG_OVERLAP, normalization='asinh', tile_size=TILE_SIZE,
-                    margin=TILE_MARGIN, batch_size=None, band_rows=None, timings=None,
-                    keep_maps=False):
+def detect_in_bands(
+    image,
+    bkg,
+    model,
+    *,
+    sigma=LOG_SIGMA,
+    threshold=LOG_THRESHOLD,
+    overlap=LOG_OVERLAP,
+    normalization='asinh',
+    tile_size=TILE_SIZE,
+    margin=TILE_MARGIN,
+    batch_size=None,
+    band_rows=None,
+    timings=None,
+    keep_maps=False,
+):
     """
     Peaks of the network's probability map of an image, band by band.
 
@@ -122,11 +134,11 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         with timings('normalize'):
             statistics = standardize_statistics(image.data, image.valid)
 
-    maps = {}           # tile row -> [its core rows' network output (rows, nx, 1 or 3)[, input]]
-    pasted = {}         # tile row -> tiles pasted so far
-    inputs = {}         # tile row -> normalized core rows (for models without offsets)
-    pending = []        # (tile row, column, tile) waiting for the network
-    found = []          # futures of each band's candidates
+    maps = {}  # tile row -> [its core rows' network output (rows, nx, 1 or 3)[, input]]
+    pasted = {}  # tile row -> tiles pasted so far
+    inputs = {}  # tile row -> normalized core rows (for models without offsets)
+    pending = []  # (tile row, column, tile) waiting for the network
+    found = []  # futures of each band's candidates
     state = {'done': 0, 'complete': 0, 'channels': None}
 
     def finish(limit):
@@ -140,8 +152,11 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         parts = [(*grid.core_rows(r), maps[r]) for r in sorted(maps)]
         parts = [(a, b, m) for a, b, m in parts if b > lo and a < hi]
         valid = image.valid[lo:hi]
-        found.append(worker.submit(band_peaks, parts, valid, lo, hi, done, limit, ny, sigma,
-                                   threshold, timings))
+        found.append(
+            worker.submit(
+                band_peaks, parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings
+            )
+        )
         state['done'] = limit
         # Rows below the next band's halo are no longer needed.
         for r in [r for r in maps if grid.core_rows(r)[1] <= limit - 1 - halo]:
@@ -151,7 +166,7 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         with timings('network'):
             return run_batch(model, tiles)
 
-    in_flight = deque()     # (future of the network's output, its tiles), oldest first
+    in_flight = deque()  # (future of the network's output, its tiles), oldest first
 
     def drain(keep):
         """Stitch the outputs of the oldest batches until ``keep`` remain in flight."""
@@ -169,23 +184,25 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
                 if r not in maps and kept is not None:
                     if kept['output'] is None:
                         kept['output'] = np.zeros((ny, nx, channels), np.float32)
-                    maps[r] = [kept['output'][a:b]]       # a view: the rows stay kept
+                    maps[r] = [kept['output'][a:b]]  # a view: the rows stay kept
                 elif r not in maps:
                     maps[r] = [np.zeros((b - a, nx, channels), np.float32)]
                 # The channels stay interleaved, as the network gives them: one
                 # copy per tile, and only the probability is ever copied again.
                 x0 = grid.xs[c]
                 w = min(grid.core_x, nx - x0)
-                maps[r][0][:, x0:x0 + w] = out[k, margin:margin + b - a, margin:margin + w,
-                                               :channels]
+                maps[r][0][:, x0 : x0 + w] = out[
+                    k, margin : margin + b - a, margin : margin + w, :channels
+                ]
                 pasted[r] = pasted.get(r, 0) + 1
             # Tile rows whose every tile is in: mask them, add the network's
             # input where positions are refined on it, and find their peaks.
-            while state['complete'] < n_tile_rows \
-                    and pasted.get(state['complete'], 0) == grid.xs.size:
+            while (
+                state['complete'] < n_tile_rows and pasted.get(state['complete'], 0) == grid.xs.size
+            ):
                 r = state['complete']
                 a, b = grid.core_rows(r)
-                maps[r][0][~image.valid[a:b], 0] = 0.0      # no probability where no data
+                maps[r][0][~image.valid[a:b], 0] = 0.0  # no probability where no data
                 if state['channels'] == 1:
                     maps[r].append(inputs.pop(r))
                     if kept is not None:
@@ -202,19 +219,24 @@ def detect_in_bands(image, bkg, model, *, sigma=LOG_SIGMA, threshold=LOG_THRESHO
         for r in range(n_tile_rows):
             start, stop = grid.input_rows(r)
             with timings('normalize'):
-                rows = normalize(image.data[start:stop], image.valid[start:stop],
-                                 method=normalization, bkg=bkg, first_row=start,
-                                 statistics=statistics)
+                rows = normalize(
+                    image.data[start:stop],
+                    image.valid[start:stop],
+                    method=normalization,
+                    bkg=bkg,
+                    first_row=start,
+                    statistics=statistics,
+                )
                 a, b = grid.core_rows(r)
-                if state['channels'] != 3:     # kept only for models without offsets
-                    inputs[r] = rows[a - start:b - start].copy()
+                if state['channels'] != 3:  # kept only for models without offsets
+                    inputs[r] = rows[a - start : b - start].copy()
                 strip = grid.strip(r, rows)
                 del rows
             pending += [(r, c, tile) for c, tile in enumerate(grid.tiles(strip))]
             del strip
             last = r == n_tile_rows - 1
             while len(pending) >= grid.batch_size or (last and pending):
-                chunk, pending = pending[:grid.batch_size], pending[grid.batch_size:]
+                chunk, pending = pending[: grid.batch_size], pending[grid.batch_size :]
                 in_flight.append((network.submit(infer, [tile for _, _, tile in chunk]), chunk))
                 drain(1)
             if state['channels'] == 3:

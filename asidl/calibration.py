@@ -18,8 +18,7 @@ confidence column says what it means, on held-out frames.
 import numpy as np
 from astropy.table import QTable
 
-__all__ = ['ConfidenceCalibration', 'reliability_table', 'expected_calibration_error',
-           'MAX_KNOTS']
+__all__ = ['ConfidenceCalibration', 'reliability_table', 'expected_calibration_error', 'MAX_KNOTS']
 
 #: Most knots a fitted calibration keeps (it is stored in the registry).
 MAX_KNOTS = 64
@@ -29,15 +28,17 @@ def _scores_and_labels(confidence, real):
     confidence = np.asarray(confidence, dtype=float).ravel()
     real = np.asarray(real).ravel()
     if confidence.shape != real.shape:
-        raise ValueError(f'confidence and real must have the same length, got '
-                         f'{confidence.size} and {real.size}')
+        raise ValueError(
+            f'confidence and real must have the same length, got {confidence.size} and {real.size}'
+        )
     if confidence.size == 0:
         raise ValueError('confidence and real are empty: there are no detections to use')
     if not np.all(np.isfinite(confidence)):
         raise ValueError('confidence must be finite')
     if real.dtype != bool and not np.isin(real, (0, 1)).all():
-        raise ValueError('real must be booleans (or 0 and 1): whether each detection is a '
-                         'real star')
+        raise ValueError(
+            'real must be booleans (or 0 and 1): whether each detection is a real star'
+        )
     return confidence, real.astype(float)
 
 
@@ -135,9 +136,11 @@ class ConfidenceCalibration:
         return f'<ConfidenceCalibration: {self.score.size} knots>'
 
     def __eq__(self, other):
-        return (isinstance(other, ConfidenceCalibration)
-                and np.array_equal(self.score, other.score)
-                and np.array_equal(self.probability, other.probability))
+        return (
+            isinstance(other, ConfidenceCalibration)
+            and np.array_equal(self.score, other.score)
+            and np.array_equal(self.probability, other.probability)
+        )
 
     @classmethod
     def fit(cls, confidence, real, *, max_knots=MAX_KNOTS):
@@ -179,15 +182,19 @@ class ConfidenceCalibration:
 
     def to_dict(self):
         """The knots as lists, as stored in a registry entry."""
-        return {'score': [round(float(v), 6) for v in self.score],
-                'probability': [round(float(v), 6) for v in self.probability]}
+        return {
+            'score': [round(float(v), 6) for v in self.score],
+            'probability': [round(float(v), 6) for v in self.probability],
+        }
 
     @classmethod
     def from_dict(cls, value):
         """Read `to_dict`'s form; `ValueError` names what is wrong with it."""
         if not isinstance(value, dict) or set(value) != {'score', 'probability'}:
-            raise ValueError('a calibration must be an object with exactly "score" and '
-                             f'"probability" lists, got {value!r:.80}')
+            raise ValueError(
+                'a calibration must be an object with exactly "score" and '
+                f'"probability" lists, got {value!r:.80}'
+            )
         try:
             return cls(value['score'], value['probability'])
         except (TypeError, ValueError) as exc:

@@ -125,9 +125,20 @@ class UNetLoGCatalog:
 'flux', 'mag']
     """
 
-    def __init__(self, image, background, peaks, *, fwhm=None, calibration=None,
-                 shape_columns=True, exclude_border=False, peak_max=None, n_brightest=None,
-                 meta=None):
+    def __init__(
+        self,
+        image,
+        background,
+        peaks,
+        *,
+        fwhm=None,
+        calibration=None,
+        shape_columns=True,
+        exclude_border=False,
+        peak_max=None,
+        n_brightest=None,
+        meta=None,
+    ):
         self.image = image
         self.background_map = background
         self.peaks = Peaks(*peaks)
@@ -138,11 +149,19 @@ class UNetLoGCatalog:
         self.peak_max = peak_max
         self.n_brightest = n_brightest
         self.meta = dict(meta or {})
-        self.default_columns = ('id', 'x_centroid', 'y_centroid',
-                                *(('sky_centroid',) if image.wcs is not None else ()),
-                                'confidence', 'log_response',
-                                *(SHAPE_COLUMNS if shape_columns else ()),
-                                'background', 'peak', 'flux', 'mag')
+        self.default_columns = (
+            'id',
+            'x_centroid',
+            'y_centroid',
+            *(('sky_centroid',) if image.wcs is not None else ()),
+            'confidence',
+            'log_response',
+            *(SHAPE_COLUMNS if shape_columns else ()),
+            'background',
+            'peak',
+            'flux',
+            'mag',
+        )
         self.reset_ids()
 
     @classmethod
@@ -151,8 +170,9 @@ class UNetLoGCatalog:
         A catalog without sources, whose table has the columns and units
         of a finder's (``sky_centroid`` when ``wcs`` is given).
         """
-        image = PreparedImage(data=np.zeros((0, 0), np.float32), valid=np.zeros((0, 0), bool),
-                              unit=unit, wcs=wcs)
+        image = PreparedImage(
+            data=np.zeros((0, 0), np.float32), valid=np.zeros((0, 0), bool), unit=unit, wcs=wcs
+        )
         int_, float_ = np.zeros(0, dtype=int), np.zeros(0)
         peaks = Peaks(int_, int_, float_, float_, float_, float_)
         return cls(image, None, peaks, shape_columns=shape_columns, meta=meta)
@@ -171,7 +191,7 @@ class UNetLoGCatalog:
         new.id = self.id[index]
         for name in self._lazyproperties():
             value = self.__dict__.get(name)
-            if isinstance(value, np.ndarray):       # measured: carried over
+            if isinstance(value, np.ndarray):  # measured: carried over
                 new.__dict__[name] = value[index]
             else:
                 new.__dict__.pop(name, None)
@@ -222,8 +242,9 @@ class UNetLoGCatalog:
 
     @lazyproperty
     def _shape(self):
-        return shape_columns(self.image, self.background_map, self.x_centroid,
-                             self.y_centroid, self.fwhm)
+        return shape_columns(
+            self.image, self.background_map, self.x_centroid, self.y_centroid, self.fwhm
+        )
 
     sharpness = property(lambda self: self._shape['sharpness'], doc="DAOFIND's SHARP.")
     roundness1 = property(lambda self: self._shape['roundness1'], doc="DAOFIND's SROUND.")
@@ -238,14 +259,15 @@ class UNetLoGCatalog:
         if len(self) == 0:
             return np.zeros(0)
         # Levels in the input's terms (prepare_image may shift and scale the data).
-        return (self.background_map.background_at(self.peaks.iy, self.peaks.ix)
-                * self.image.scale + self.image.offset)
+        return (
+            self.background_map.background_at(self.peaks.iy, self.peaks.ix) * self.image.scale
+            + self.image.offset
+        )
 
     @lazyproperty
     def _photometry(self):
         """``(n, 2)`` ``peak`` and ``flux`` in the input's terms, without unit."""
-        peak, flux = box_photometry(self.image, self.background_map, self.peaks.iy,
-                                    self.peaks.ix)
+        peak, flux = box_photometry(self.image, self.background_map, self.peaks.iy, self.peaks.ix)
         return np.column_stack((peak * self.image.scale, flux * self.image.scale))
 
     @property
@@ -287,7 +309,7 @@ class UNetLoGCatalog:
         if self.n_brightest is None or len(self) <= self.n_brightest:
             return self
         flux = self._photometry[:, 1]
-        return self[np.argsort(-flux, kind='stable')[:self.n_brightest]]
+        return self[np.argsort(-flux, kind='stable')[: self.n_brightest]]
 
     def apply_all_filters(self):
         """

@@ -17,8 +17,15 @@ from asidl.datasets import FrameParameters, simulate_frame  # noqa: E402
 
 #: A tiny network and training run: seconds, not minutes, and enough to
 #: exercise checkpoints, resuming and export.
-TINY_TRAINING = dict(steps_per_epoch=2, batch_size=2, frame_shape=(32, 32), base_filters=2,
-                     depth=2, n_validation=1, verbose=0)
+TINY_TRAINING = dict(
+    steps_per_epoch=2,
+    batch_size=2,
+    frame_shape=(32, 32),
+    base_filters=2,
+    depth=2,
+    n_validation=1,
+    verbose=0,
+)
 
 
 @pytest.fixture(scope='session')
@@ -44,8 +51,9 @@ def finder_at_fwhm(frame):
 @pytest.fixture(scope='session')
 def frame():
     """A 160x192 simulated raw frame, moderately crowded, without artifacts."""
-    params = FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5, sky=300.0,
-                             read_noise=8.0, bias=800.0, gain=1.5)
+    params = FrameParameters(
+        shape=(160, 192), density=40.0, fwhm=3.5, sky=300.0, read_noise=8.0, bias=800.0, gain=1.5
+    )
     return simulate_frame(params, seed=42)
 
 

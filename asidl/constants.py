@@ -35,11 +35,10 @@ __all__ = [
 
 #: The paper's training mask around each star: a 3x3 square plus one pixel
 #: in each cardinal direction (13 pixels), centred on the star's pixel.
-MASK_FOOTPRINT = np.array([[0, 0, 1, 0, 0],
-                           [0, 1, 1, 1, 0],
-                           [1, 1, 1, 1, 1],
-                           [0, 1, 1, 1, 0],
-                           [0, 0, 1, 0, 0]], dtype=bool)
+MASK_FOOTPRINT = np.array(
+    [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]],
+    dtype=bool,
+)
 
 #: (dy, dx) offsets of the footprint pixels from its centre.
 MASK_OFFSETS = np.argwhere(MASK_FOOTPRINT) - MASK_FOOTPRINT.shape[0] // 2

@@ -27,8 +27,14 @@ from astropy.utils.exceptions import AstropyUserWarning
 
 from . import constants
 
-__all__ = ['PRECISIONS', 'CompiledNetwork', 'EngineWarning', 'check_precision', 'compile_network',
-           'load_network']
+__all__ = [
+    'PRECISIONS',
+    'CompiledNetwork',
+    'EngineWarning',
+    'check_precision',
+    'compile_network',
+    'load_network',
+]
 
 #: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
 #: TensorFlow to about 1e-5) and ``'bf16'`` (bfloat16, faster on CPUs with
@@ -136,8 +142,11 @@ def _core():
 @functools.lru_cache(maxsize=16)
 def _compile(xml, mtime, precision, hint='THROUGHPUT'):
     core = _core()
-    return core.compile_model(core.read_model(xml), 'CPU',
-                              {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': hint})
+    return core.compile_model(
+        core.read_model(xml),
+        'CPU',
+        {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': hint},
+    )
 
 
 def check_precision(precision):
@@ -215,9 +224,13 @@ def load_network(model, *, precision='f32', registry=None):
                 network = compile_network(files[0], name=model, precision=precision)
                 return network, model, entry.get('normalization')
             except Exception as exc:  # ImportError, a file OpenVINO cannot read or compile
-                reason = (f'OpenVINO could not compile its IR {files[0]}: '
-                          f'{exc.__class__.__name__}: {exc}')
-        warnings.warn(f'the bundled model {model!r} runs with TensorFlow, in float32, '
-                      f'instead of OpenVINO: {reason}. Reinstall asidl to restore it.',
-                      EngineWarning, stacklevel=3)
+                reason = (
+                    f'OpenVINO could not compile its IR {files[0]}: {exc.__class__.__name__}: {exc}'
+                )
+        warnings.warn(
+            f'the bundled model {model!r} runs with TensorFlow, in float32, '
+            f'instead of OpenVINO: {reason}. Reinstall asidl to restore it.',
+            EngineWarning,
+            stacklevel=3,
+        )
     return registry.load_model(model)

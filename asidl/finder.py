@@ -158,8 +158,13 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         image = prepare_image(data, mask)
         bkg = background_map(image.data, image.valid)
         normalized = normalize(image.data, image.valid, method=self.normalization, bkg=bkg)
-        prob, _ = predict_maps(normalized, self.model, tile_size=self.tile_size,
-                               margin=self.tile_margin, batch_size=self.batch_size)
+        prob, _ = predict_maps(
+            normalized,
+            self.model,
+            tile_size=self.tile_size,
+            margin=self.tile_margin,
+            batch_size=self.batch_size,
+        )
         prob[~image.valid] = 0.0
         return prob
 
@@ -231,9 +236,14 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
                 return _nothing_to_search()
         with timings('background'):
             bkg = background_map(image.data, image.valid)
-        peaks, scale = detect_at_scale(image, bkg, lambda b: self._detect(image, bkg, b),
-                                       fwhm=self.fwhm, fwhm_range=self.fwhm_range,
-                                       timings=timings)
+        peaks, scale = detect_at_scale(
+            image,
+            bkg,
+            lambda b: self._detect(image, bkg, b),
+            fwhm=self.fwhm,
+            fwhm_range=self.fwhm_range,
+            timings=timings,
+        )
         return self._table(image, bkg, peaks, scale, self.threshold, peak_max)
 
     def network_maps(self, data, *, mask=None):
@@ -277,11 +287,16 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         with timings('background'):
             bkg = background_map(image.data, image.valid)
         kept = {}
-        _, scale = detect_at_scale(image, bkg, lambda b: self._detect(image, bkg, b, kept),
-                                   fwhm=self.fwhm, fwhm_range=self.fwhm_range, timings=timings)
+        _, scale = detect_at_scale(
+            image,
+            bkg,
+            lambda b: self._detect(image, bkg, b, kept),
+            fwhm=self.fwhm,
+            fwhm_range=self.fwhm_range,
+            timings=timings,
+        )
         valid, output, network_input, edges = kept[scale['block_size']]
-        return NetworkMaps(image, bkg, output, valid, edges, scale, self.model_name,
-                           network_input)
+        return NetworkMaps(image, bkg, output, valid, edges, scale, self.model_name, network_input)
 
     def catalog_from_maps(self, maps, *, threshold=None):
         """
@@ -307,17 +322,19 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             used.
         """
         if not isinstance(maps, NetworkMaps) or maps.model != self.model_name:
-            raise ValueError(f'maps must be the NetworkMaps of a finder with the model '
-                             f'{self.model_name!r}, got {maps!r}')
-        threshold = self.threshold if threshold is None else positive_number(threshold,
-                                                                             'threshold')
+            raise ValueError(
+                f'maps must be the NetworkMaps of a finder with the model '
+                f'{self.model_name!r}, got {maps!r}'
+            )
+        threshold = self.threshold if threshold is None else positive_number(threshold, 'threshold')
         self.timings = timings = Timings()
         image = maps.image
         peak_max = self.peak_max_in(image.unit)
         if not image.valid.any():
             return _nothing_to_search()
-        peaks = maps.peaks(sigma=self.sigma, threshold=threshold, overlap=self.overlap,
-                           timings=timings)
+        peaks = maps.peaks(
+            sigma=self.sigma, threshold=threshold, overlap=self.overlap, timings=timings
+        )
         return self._table(image, maps.background, peaks, maps.scale, threshold, peak_max)
 
     def _table(self, image, bkg, peaks, scale, threshold, peak_max):
@@ -327,9 +344,16 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         meta.update(scale)
         with self.timings('photometry'):
             catalog = UNetLoGCatalog(
-                image, bkg, peaks, fwhm=scale['fwhm'], calibration=self.calibration,
-                shape_columns=self.shape_columns, exclude_border=self.exclude_border,
-                peak_max=peak_max, n_brightest=self.n_brightest, meta=meta,
+                image,
+                bkg,
+                peaks,
+                fwhm=scale['fwhm'],
+                calibration=self.calibration,
+                shape_columns=self.shape_columns,
+                exclude_border=self.exclude_border,
+                peak_max=peak_max,
+                n_brightest=self.n_brightest,
+                meta=meta,
             ).apply_all_filters()
         if catalog is None:
             return None
@@ -346,17 +370,27 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             with self.timings('resample'):
                 at_scale = block_sum(image, factor)
                 bkg_at_scale = background_map(at_scale.data, at_scale.valid)
-        peaks = detect_in_bands(at_scale, bkg_at_scale, self.model, sigma=self.sigma,
-                                threshold=self.threshold, overlap=self.overlap,
-                                normalization=self.normalization, tile_size=self.tile_size,
-                                margin=self.tile_margin, batch_size=self.batch_size,
-                                band_rows=self.band_rows, timings=self.timings,
-                                keep_maps=kept is not None)
+        peaks = detect_in_bands(
+            at_scale,
+            bkg_at_scale,
+            self.model,
+            sigma=self.sigma,
+            threshold=self.threshold,
+            overlap=self.overlap,
+            normalization=self.normalization,
+            tile_size=self.tile_size,
+            margin=self.tile_margin,
+            batch_size=self.batch_size,
+            band_rows=self.band_rows,
+            timings=self.timings,
+            keep_maps=kept is not None,
+        )
         if kept is not None:
             peaks, kept[factor] = peaks[0], (at_scale.valid, *peaks[1])
         return peaks if factor == 1 else peaks_to_original(peaks, factor, image.valid)
 
 
 def _nothing_to_search():
-    warnings.warn('No sources were found: every pixel is masked or not finite.',
-                  NoDetectionsWarning)
+    warnings.warn(
+        'No sources were found: every pixel is masked or not finite.', NoDetectionsWarning
+    )

@@ -92,7 +92,7 @@ def _saturation_level(data, valid):
     top, count = -np.inf, 0
     step = max(1, _ROW_PIXELS // max(data.shape[1], 1))
     for start in range(0, data.shape[0], step):
-        values = data[start:start + step][valid[start:start + step]]
+        values = data[start : start + step][valid[start : start + step]]
         if values.size == 0:
             continue
         block_top = values.max()
@@ -137,7 +137,7 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
     ny, nx = data.shape
     ix = np.round(x).astype(int)
     iy = np.round(y).astype(int)
-    margin = max(radius, 2)     # the box, and the neighbours of the core's brightest pixel
+    margin = max(radius, 2)  # the box, and the neighbours of the core's brightest pixel
     keep = (ix >= margin) & (ix < nx - margin) & (iy >= margin) & (iy < ny - margin)
     peak = np.full(x.size, -np.inf)
     idx = np.flatnonzero(keep)
@@ -149,8 +149,15 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
         cy, cx = brightest // 3 + 1, brightest % 3 + 1
         rows = np.arange(idx.size)
         top = sub[rows, cy, cx]
-        cross = np.stack([sub[rows, cy - 1, cx], sub[rows, cy + 1, cx],
-                          sub[rows, cy, cx - 1], sub[rows, cy, cx + 1]], axis=1)
+        cross = np.stack(
+            [
+                sub[rows, cy - 1, cx],
+                sub[rows, cy + 1, cx],
+                sub[rows, cy, cx - 1],
+                sub[rows, cy, cx + 1],
+            ],
+            axis=1,
+        )
         values, good, _ = _windows(data, valid, background, iy[idx], ix[idx], radius)
         ok = good.all(axis=(1, 2)) & ~(cross.min(axis=1) < SHARP_EDGE * top)
         if saturation is not None:
@@ -187,15 +194,17 @@ def _fit(data, valid, background, x, y, fwhm):
         y0, y1 = max(cy - half, 0), min(cy + half + 1, ny)
         x0, x1 = max(cx - half, 0), min(cx + half + 1, nx)
         top, left = y0 - (cy - half), k * size + x0 - (cx - half)
-        mosaic[top:top + y1 - y0, left:left + x1 - x0] = _subtracted(data, valid, background,
-                                                                     y0, y1, x0, x1)
-        masked[top:top + y1 - y0, left:left + x1 - x0] = ~valid[y0:y1, x0:x1]
+        mosaic[top : top + y1 - y0, left : left + x1 - x0] = _subtracted(
+            data, valid, background, y0, y1, x0, x1
+        )
+        masked[top : top + y1 - y0, left : left + x1 - x0] = ~valid[y0:y1, x0:x1]
         mx[k] = x[k] - (cx - half) + k * size
         my[k] = y[k] - (cy - half)
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')     # fitting and convergence chatter
-        fitted = fit_fwhm(mosaic, xypos=np.column_stack([mx, my]), fwhm=fwhm,
-                          fit_shape=fit_shape, mask=masked)
+        warnings.simplefilter('ignore')  # fitting and convergence chatter
+        fitted = fit_fwhm(
+            mosaic, xypos=np.column_stack([mx, my]), fwhm=fwhm, fit_shape=fit_shape, mask=masked
+        )
     return np.asarray(fitted, dtype=float)
 
 
@@ -257,13 +266,12 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
     saturation = _saturation_level(data, valid)
     fwhm = _FIRST_GUESS if guess is None else float(guess)
     radius = None
-    for _ in range(3):      # refit until the box matches the width found
+    for _ in range(3):  # refit until the box matches the width found
         if _fit_box(fwhm) // 2 == radius:
             break
         radius = _fit_box(fwhm) // 2
         isolation = max(2 * radius + 1, 1.5 * fwhm)
-        keep, peak = _usable(data, valid, background, noise, x, y, radius, isolation,
-                             saturation)
+        keep, peak = _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
         if np.count_nonzero(keep) < MIN_FWHM_STARS:
             return None
         idx = np.flatnonzero(keep)

@@ -25,14 +25,23 @@ from scipy.spatial import cKDTree
 
 from .constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 
-__all__ = ['log_response', 'log_halo', 'find_peaks', 'local_maxima', 'select_peaks',
-           'refine_positions', 'vote_positions', 'circle_overlap', 'neighbourhood',
-           'log_parabola_offsets']
+__all__ = [
+    'log_response',
+    'log_halo',
+    'find_peaks',
+    'local_maxima',
+    'select_peaks',
+    'refine_positions',
+    'vote_positions',
+    'circle_overlap',
+    'neighbourhood',
+    'log_parabola_offsets',
+]
 
 
 #: Maps larger than this many pixels are filtered in row blocks on
 #: several threads (`scipy.ndimage` releases the GIL).
-PARALLEL_PIXELS = 2 ** 20
+PARALLEL_PIXELS = 2**20
 
 
 def log_response(probability, sigma=LOG_SIGMA):
@@ -48,7 +57,7 @@ def log_response(probability, sigma=LOG_SIGMA):
     n_blocks = min(os.cpu_count() or 1, 8, max(1, ny // 64))
     if probability.size <= PARALLEL_PIXELS or n_blocks < 2:
         response = ndimage.gaussian_laplace(probability, sigma, mode='constant', cval=0.0)
-        response *= -sigma**2
+        response *= -(sigma**2)
         return response
     halo = log_halo(sigma)
     edges = np.linspace(0, ny, n_blocks + 1).astype(int)
@@ -58,7 +67,7 @@ def log_response(probability, sigma=LOG_SIGMA):
         lo, hi = edges[k], edges[k + 1]
         a, b = max(lo - halo, 0), min(hi + halo, ny)
         out = ndimage.gaussian_laplace(probability[a:b], sigma, mode='constant', cval=0.0)
-        response[lo:hi] = out[lo - a:hi - a] * np.float32(-sigma**2)
+        response[lo:hi] = out[lo - a : hi - a] * np.float32(-(sigma**2))
 
     with ThreadPoolExecutor(n_blocks) as pool:
         list(pool.map(block, range(n_blocks)))
@@ -91,8 +100,9 @@ def _overlap_distance(sigma, overlap):
     return float(above.max()) if above.size else 0.0
 
 
-def find_peaks(probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD,
-               overlap=LOG_OVERLAP, valid=None):
+def find_peaks(
+    probability, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP, valid=None
+):
     """
     Find blobs in a probability map with a single-scale LoG.
 
@@ -189,7 +199,7 @@ def _prune(iy, ix, max_distance):
     pairs = tree.query_pairs(max_distance, output_type='ndarray')
     if pairs.size == 0:
         return keep
-    pairs.sort(axis=1)      # (stronger, weaker): smaller index is stronger
+    pairs.sort(axis=1)  # (stronger, weaker): smaller index is stronger
     pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
     for strong, weak in pairs:
         if keep[strong]:
@@ -259,13 +269,18 @@ def refine_positions(iy, ix, probability, offsets=None, image=None):
     if iy.size == 0:
         return np.zeros(0), np.zeros(0)
     if offsets is not None:
-        return vote_positions(iy, ix, neighbourhood(probability, iy, ix)[0],
-                              neighbourhood(offsets[0], iy, ix)[0],
-                              neighbourhood(offsets[1], iy, ix)[0])
+        return vote_positions(
+            iy,
+            ix,
+            neighbourhood(probability, iy, ix)[0],
+            neighbourhood(offsets[0], iy, ix)[0],
+            neighbourhood(offsets[1], iy, ix)[0],
+        )
     source = probability if image is None else image
     win = neighbourhood(np.asarray(source, dtype=float), iy, ix)[0]
-    return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), \
-        ix + _parabola(win[:, 1, 0], win[:, 1, 1], win[:, 1, 2])
+    return iy + _parabola(win[:, 0, 1], win[:, 1, 1], win[:, 2, 1]), ix + _parabola(
+        win[:, 1, 0], win[:, 1, 1], win[:, 1, 2]
+    )
 
 
 def vote_positions(iy, ix, probability, dy, dx):
@@ -286,7 +301,7 @@ def vote_positions(iy, ix, probability, dy, dx):
     y, x : `~numpy.ndarray` of float
     """
     oy, ox = np.mgrid[-1:2, -1:2]
-    vy = dy + oy        # votes relative to the peak pixel
+    vy = dy + oy  # votes relative to the peak pixel
     vx = dx + ox
     agree = (vy - vy[:, 1:2, 1:2]) ** 2 + (vx - vx[:, 1:2, 1:2]) ** 2 < 1.0
     w = np.where(agree, probability, 0.0)
@@ -321,8 +336,7 @@ def log_parabola_offsets(windows):
     centre = w[:, 1, 1]
     cross = np.stack([w[:, 0, 1], w[:, 2, 1], w[:, 1, 0], w[:, 1, 2]], axis=1)
     with np.errstate(invalid='ignore'):
-        ok = np.isfinite(cross).all(axis=1) & (cross > 0).all(axis=1) \
-            & (centre > cross.max(axis=1))
+        ok = np.isfinite(cross).all(axis=1) & (cross > 0).all(axis=1) & (centre > cross.max(axis=1))
     logs = np.log(np.where(ok[:, None, None], np.clip(np.nan_to_num(w), 1e-30, None), 1.0))
     dy = _parabola(logs[:, 0, 1], logs[:, 1, 1], logs[:, 2, 1])
     dx = _parabola(logs[:, 1, 0], logs[:, 1, 1], logs[:, 1, 2])

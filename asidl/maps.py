@@ -71,13 +71,22 @@ class NetworkMaps:
     def blank(cls, image, model, *, fwhm=None):
         """The maps of an image without a usable pixel: probability zero everywhere."""
         ny, nx = image.data.shape
-        return cls(image, None, np.zeros((ny, nx, 1), np.float32), image.valid,
-                   np.zeros(0, int), {'fwhm': fwhm, 'block_size': 1}, model)
+        return cls(
+            image,
+            None,
+            np.zeros((ny, nx, 1), np.float32),
+            image.valid,
+            np.zeros(0, int),
+            {'fwhm': fwhm, 'block_size': 1},
+            model,
+        )
 
     def __repr__(self):
         ny, nx = self.output.shape[:2]
-        return (f'<NetworkMaps of {self.model}: {ny}x{nx} pixels, block_size='
-                f'{self.block_size}, fwhm={self.fwhm}>')
+        return (
+            f'<NetworkMaps of {self.model}: {ny}x{nx} pixels, block_size='
+            f'{self.block_size}, fwhm={self.fwhm}>'
+        )
 
     @property
     def probability(self):
@@ -119,9 +128,16 @@ class NetworkMaps:
             mapped back to the image's pixels if the maps are block-summed
             (`~asidl.resample.peaks_to_original`).
         """
-        peaks = detect_in_maps(self.output, self.valid, self.band_edges,
-                               network_input=self.network_input, sigma=sigma,
-                               threshold=threshold, overlap=overlap, timings=timings)
+        peaks = detect_in_maps(
+            self.output,
+            self.valid,
+            self.band_edges,
+            network_input=self.network_input,
+            sigma=sigma,
+            threshold=threshold,
+            overlap=overlap,
+            timings=timings,
+        )
         if self.block_size > 1:
             peaks = peaks_to_original(peaks, self.block_size, self.image.valid)
         return peaks

@@ -31,8 +31,13 @@ from scipy import ndimage
 from . import constants
 from .constants import ASINH_SOFTENING, BACKGROUND_BOX
 
-__all__ = ['NORMALIZATIONS', 'BackgroundMap', 'background_map', 'normalize',
-           'standardize_statistics']
+__all__ = [
+    'NORMALIZATIONS',
+    'BackgroundMap',
+    'background_map',
+    'normalize',
+    'standardize_statistics',
+]
 
 #: Scalings of raw data for the network; see `normalize`.
 NORMALIZATIONS = constants.NORMALIZATIONS
@@ -67,9 +72,12 @@ def _block_median(data, valid, box):
         return _block_median_rows(data, valid, box)
     edges = np.linspace(0, gy, threads + 1).astype(int) * step
     with ThreadPoolExecutor(threads) as pool:
-        parts = pool.map(lambda k: _block_median_rows(data[edges[k]:edges[k + 1]],
-                                                      valid[edges[k]:edges[k + 1]], box),
-                         range(threads))
+        parts = pool.map(
+            lambda k: _block_median_rows(
+                data[edges[k] : edges[k + 1]], valid[edges[k] : edges[k + 1]], box
+            ),
+            range(threads),
+        )
         return np.concatenate(list(parts))
 
 
@@ -84,7 +92,7 @@ def _block_median_rows(data, valid, box):
     padded[:ny, :nx] = np.where(valid, data, np.nan)
     blocks = padded.reshape(gy, step, gx, step).transpose(0, 2, 1, 3).reshape(gy, gx, -1)
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)     # all-NaN blocks
+        warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN blocks
         return np.nanmedian(blocks, axis=2)
 
 
@@ -98,8 +106,11 @@ def _fill_and_smooth(grid):
         grid = grid[tuple(idx)]
     # Odd reflection continues gradients past the edges, so the median
     # filter leaves a linear background untouched, corners included.
-    padded = np.pad(grid, 1, mode='reflect', reflect_type='odd') if min(grid.shape) > 1 \
+    padded = (
+        np.pad(grid, 1, mode='reflect', reflect_type='odd')
+        if min(grid.shape) > 1
         else np.pad(grid, 1, mode='edge')
+    )
     return ndimage.median_filter(padded, size=3)[1:-1, 1:-1]
 
 
@@ -163,7 +174,7 @@ class BackgroundMap:
         y0, y1, fy = _axis_weights(ys, self._cy)
         x0, x1, fx = _axis_weights(xs, self._cx)
         grid = grid.astype(np.float32)
-        along_x = grid[:, x0] * (1 - fx) + grid[:, x1] * fx          # (n_blocks_y, len(xs))
+        along_x = grid[:, x0] * (1 - fx) + grid[:, x1] * fx  # (n_blocks_y, len(xs))
         return along_x[y0] * (1 - fy)[:, None] + along_x[y1] * fy[:, None]
 
     def rows(self, start, stop):
@@ -194,13 +205,19 @@ class BackgroundMap:
 
     def background_at(self, y, x):
         """Background at pixel positions ``y, x`` (arrays of any shape)."""
-        return self._interp(np.asarray(self.background, dtype=float),
-                            _axis_weights(y, self._cy), _axis_weights(x, self._cx))
+        return self._interp(
+            np.asarray(self.background, dtype=float),
+            _axis_weights(y, self._cy),
+            _axis_weights(x, self._cx),
+        )
 
     def noise_at(self, y, x):
         """Noise (standard deviation) at pixel positions ``y, x``."""
-        return self._interp(np.asarray(self.noise, dtype=float),
-                            _axis_weights(y, self._cy), _axis_weights(x, self._cx))
+        return self._interp(
+            np.asarray(self.noise, dtype=float),
+            _axis_weights(y, self._cy),
+            _axis_weights(x, self._cx),
+        )
 
 
 def _plane_slopes(sampled, valid):
@@ -210,18 +227,19 @@ def _plane_slopes(sampled, valid):
     pixels half the frame apart, which a linear gradient shifts exactly and
     stars (on either side of a difference) do not bias.
     """
+
     def slope(axis):
         n = sampled.shape[axis]
         lag = n // 2
         if lag < 4:
             return np.float32(0.0)
-        later = (slice(lag, n), slice(None))[::1 if axis == 0 else -1]
-        earlier = (slice(0, n - lag), slice(None))[::1 if axis == 0 else -1]
+        later = (slice(lag, n), slice(None))[:: 1 if axis == 0 else -1]
+        earlier = (slice(0, n - lag), slice(None))[:: 1 if axis == 0 else -1]
         diff = (sampled[later] - sampled[earlier])[valid[later] & valid[earlier]]
         return np.float32(np.median(diff) / (lag * _SAMPLE)) if diff.size else np.float32(0.0)
 
     if sampled.size > _ROW_PIXELS and _threads(2) > 1:
-        with ThreadPoolExecutor(2) as pool:      # one axis per thread
+        with ThreadPoolExecutor(2) as pool:  # one axis per thread
             return list(pool.map(slope, (0, 1)))
     return [slope(0), slope(1)]
 
@@ -291,20 +309,21 @@ def standardize_statistics(data, valid):
     ny, nx = data.shape
     step = max(1, _ROW_PIXELS // max(nx, 1))
     for start in range(0, ny, step):
-        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        good = data[start : start + step][valid[start : start + step]].astype(np.float64)
         n += good.size
         total += good.sum()
     if n == 0:
         return 0.0, 1.0
     mean = total / n
     for start in range(0, ny, step):
-        good = data[start:start + step][valid[start:start + step]].astype(np.float64)
+        good = data[start : start + step][valid[start : start + step]].astype(np.float64)
         squares += np.sum((good - mean) ** 2)
     return float(mean), float(np.sqrt(squares / n))
 
 
-def normalize(data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX, first_row=0,
-              statistics=None):
+def normalize(
+    data, valid, *, method='asinh', bkg=None, box=BACKGROUND_BOX, first_row=0, statistics=None
+):
     """
     Normalize a raw frame into network input.
 

@@ -27,8 +27,14 @@ from .predict import check_tiling
 from .registry import DEFAULT_MODEL, ModelRegistry, check_model
 from .resample import DEFAULT_FWHM_RANGE
 
-__all__ = ['FinderParameters', 'check_sigma', 'fraction', 'positive_int', 'positive_number',
-           'resolve_calibration']
+__all__ = [
+    'FinderParameters',
+    'check_sigma',
+    'fraction',
+    'positive_int',
+    'positive_number',
+    'resolve_calibration',
+]
 
 
 class FinderParameters:
@@ -39,11 +45,26 @@ class FinderParameters:
     The parameters are documented by `~asidl.UNetLoGFinder`.
     """
 
-    def __init__(self, *, model=DEFAULT_MODEL, sigma=LOG_SIGMA, threshold=None,
-                 overlap=LOG_OVERLAP, n_brightest=None, peak_max=None, exclude_border=False,
-                 normalization=None, tile_size=TILE_SIZE, tile_margin=TILE_MARGIN,
-                 batch_size=None, fwhm=None, shape_columns=True, precision=DEFAULT_PRECISION,
-                 calibration=None, band_rows=None):
+    def __init__(
+        self,
+        *,
+        model=DEFAULT_MODEL,
+        sigma=LOG_SIGMA,
+        threshold=None,
+        overlap=LOG_OVERLAP,
+        n_brightest=None,
+        peak_max=None,
+        exclude_border=False,
+        normalization=None,
+        tile_size=TILE_SIZE,
+        tile_margin=TILE_MARGIN,
+        batch_size=None,
+        fwhm=None,
+        shape_columns=True,
+        precision=DEFAULT_PRECISION,
+        calibration=None,
+        band_rows=None,
+    ):
         self.sigma = positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = positive_number(threshold, 'threshold')
@@ -56,8 +77,9 @@ class FinderParameters:
             raise TypeError(f'exclude_border must be True or False, got {exclude_border!r}')
         self.exclude_border = bool(exclude_border)
         if normalization is not None and normalization not in NORMALIZATIONS:
-            raise ValueError(f'normalization must be one of {NORMALIZATIONS} or None, '
-                             f'got {normalization!r}')
+            raise ValueError(
+                f'normalization must be one of {NORMALIZATIONS} or None, got {normalization!r}'
+            )
         check_tiling(tile_size, tile_margin)
         self.tile_size = int(tile_size)
         self.tile_margin = int(tile_margin)
@@ -70,9 +92,10 @@ class FinderParameters:
         if not isinstance(shape_columns, (bool, np.bool_)):
             raise TypeError(f'shape_columns must be True or False, got {shape_columns!r}')
         self.shape_columns = bool(shape_columns)
-        models = ModelRegistry()    # each registry file is read at most once per finder
+        models = ModelRegistry()  # each registry file is read at most once per finder
         self.model, self.model_name, registered_norm = load_network(
-            model, precision=check_precision(precision), registry=models)
+            model, precision=check_precision(precision), registry=models
+        )
         #: The engine that runs the network and its precision, as used.
         self.engine = getattr(self.model, 'engine', 'tensorflow')
         self.precision = getattr(self.model, 'precision', 'f32')
@@ -86,8 +109,19 @@ class FinderParameters:
         self.calibration = resolve_calibration(calibration, entry)
 
     def __repr__(self):
-        params = ('model_name', 'fwhm', 'sigma', 'threshold', 'overlap', 'n_brightest',
-                  'peak_max', 'exclude_border', 'normalization', 'shape_columns', 'precision')
+        params = (
+            'model_name',
+            'fwhm',
+            'sigma',
+            'threshold',
+            'overlap',
+            'n_brightest',
+            'peak_max',
+            'exclude_border',
+            'normalization',
+            'shape_columns',
+            'precision',
+        )
         inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
         return f'{self.__class__.__name__}({inner})'
 
@@ -110,11 +144,14 @@ class FinderParameters:
             try:
                 return float(self.peak_max.to_value(unit))
             except u.UnitConversionError:
-                raise ValueError(f'peak_max unit {self.peak_max.unit} cannot be converted to '
-                                 f'the data unit {unit}') from None
+                raise ValueError(
+                    f'peak_max unit {self.peak_max.unit} cannot be converted to '
+                    f'the data unit {unit}'
+                ) from None
         if unit is not None and unit != u.dimensionless_unscaled:
-            raise ValueError(f'data has unit {unit}, so peak_max must be a Quantity in '
-                             'compatible units')
+            raise ValueError(
+                f'data has unit {unit}, so peak_max must be a Quantity in compatible units'
+            )
         return self.peak_max
 
     @property
@@ -145,7 +182,6 @@ class FinderParameters:
         }
 
 
-
 def positive_number(value, name, *, finite=True):
     """``value`` as a float, if it is a positive (and ``finite``) real number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
@@ -160,8 +196,9 @@ def positive_int(value, name, *, allow_none=False):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f'{name} must be a positive integer{" or None" if allow_none else ""}, '
-                         f'got {value!r}')
+        raise ValueError(
+            f'{name} must be a positive integer{" or None" if allow_none else ""}, got {value!r}'
+        )
     return int(value)
 
 
@@ -176,9 +213,11 @@ def check_sigma(sigma, tile_size, tile_margin):
     """The LoG kernel (4 sigma in radius) must fit within half the core of a tile."""
     largest = (tile_size - 2 * tile_margin) / 8
     if sigma > largest:
-        raise ValueError(f'sigma must be at most {largest:g} pixels, so that the LoG kernel (4 '
-                         f'sigma in radius) fits within half the core of a tile of tile_size='
-                         f'{tile_size} and tile_margin={tile_margin}; got {sigma!r}')
+        raise ValueError(
+            f'sigma must be at most {largest:g} pixels, so that the LoG kernel (4 '
+            f'sigma in radius) fits within half the core of a tile of tile_size='
+            f'{tile_size} and tile_margin={tile_margin}; got {sigma!r}'
+        )
 
 
 def resolve_calibration(calibration, entry):
@@ -198,6 +237,8 @@ def resolve_calibration(calibration, entry):
     if calibration is False:
         return None
     if not isinstance(calibration, ConfidenceCalibration):
-        raise TypeError('calibration must be a ConfidenceCalibration, False or None, got '
-                        f'{type(calibration).__name__}')
+        raise TypeError(
+            'calibration must be a ConfidenceCalibration, False or None, got '
+            f'{type(calibration).__name__}'
+        )
     return calibration

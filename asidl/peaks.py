@@ -27,8 +27,16 @@ from .localize import (
     vote_positions,
 )
 
-__all__ = ['Peaks', 'band_bounds', 'band_edges', 'band_limits', 'band_peaks', 'detect_in_maps',
-           'select_band_peaks', 'tile_rows_per_band']
+__all__ = [
+    'Peaks',
+    'band_bounds',
+    'band_edges',
+    'band_limits',
+    'band_peaks',
+    'detect_in_maps',
+    'select_band_peaks',
+    'tile_rows_per_band',
+]
 
 
 class Peaks(NamedTuple):
@@ -88,8 +96,17 @@ def band_bounds(done, limit, halo, ny):
     return max(done - 1 - halo, 0), min(limit + 1 + halo, ny)
 
 
-def detect_in_maps(output, valid, edges, *, network_input=None, sigma=LOG_SIGMA,
-                   threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP, timings=None):
+def detect_in_maps(
+    output,
+    valid,
+    edges,
+    *,
+    network_input=None,
+    sigma=LOG_SIGMA,
+    threshold=LOG_THRESHOLD,
+    overlap=LOG_OVERLAP,
+    timings=None,
+):
     """
     Peaks of the network's kept maps of an image, band by band.
 
@@ -126,8 +143,9 @@ def detect_in_maps(output, valid, edges, *, network_input=None, sigma=LOG_SIGMA,
         if limit <= done:
             continue
         lo, hi = band_bounds(done, limit, halo, ny)
-        candidates.append(band_peaks(parts, valid[lo:hi], lo, hi, done, limit, ny, sigma,
-                                     threshold, timings))
+        candidates.append(
+            band_peaks(parts, valid[lo:hi], lo, hi, done, limit, ny, sigma, threshold, timings)
+        )
         done = limit
     return select_band_peaks(candidates, sigma, overlap, timings)
 
@@ -147,7 +165,7 @@ def _gather(parts, lo, hi, index):
     of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``.
     """
     k, channel = index if isinstance(index, tuple) else (index, None)
-    pieces = [maps[k][max(lo - a, 0):min(hi, b) - a] for a, b, maps in parts]
+    pieces = [maps[k][max(lo - a, 0) : min(hi, b) - a] for a, b, maps in parts]
     if channel is not None:
         pieces = [piece[..., channel] for piece in pieces]
     return np.concatenate(pieces)
@@ -207,8 +225,7 @@ def band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings)
         response = log_response(probability, sigma)
     with timings('peaks'):
         r_lo, r_hi = max(done - 1, 0), min(limit + 1, ny)
-        iy, ix = local_maxima(response[r_lo - lo:r_hi - lo], threshold, first_row=r_lo,
-                              n_rows=ny)
+        iy, ix = local_maxima(response[r_lo - lo : r_hi - lo], threshold, first_row=r_lo, n_rows=ny)
         keep = (iy >= done) & (iy < limit)
         iy, ix = iy[keep], ix[keep]
         keep = valid[iy - lo, ix]
@@ -216,12 +233,19 @@ def band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings)
         strength = response[iy - lo, ix]
     with timings('refine'):
         by = iy - lo
-        confidence = neighbourhood(probability, by, ix)[0].max(axis=(1, 2)) if iy.size \
+        confidence = (
+            neighbourhood(probability, by, ix)[0].max(axis=(1, 2))
+            if iy.size
             else np.zeros(0, np.float32)
+        )
         if with_offsets:
-            y, x = vote_positions(iy, ix, neighbourhood(probability, by, ix)[0],
-                                  _windows(parts, iy, ix, 1, (ny, valid.shape[1])),
-                                  _windows(parts, iy, ix, 2, (ny, valid.shape[1])))
+            y, x = vote_positions(
+                iy,
+                ix,
+                neighbourhood(probability, by, ix)[0],
+                _windows(parts, iy, ix, 1, (ny, valid.shape[1])),
+                _windows(parts, iy, ix, 2, (ny, valid.shape[1])),
+            )
         else:
             y, x = refine_positions(by, ix, probability, image=source)
             y = y + lo

@@ -17,8 +17,16 @@ from photutils.detection import DAOStarFinder
 
 from .localize import log_parabola_offsets, neighbourhood
 
-__all__ = ['BRIGHT_PEAK_SNR', 'PHOT_RADIUS', 'SHAPE_COLUMNS', 'box_photometry',
-           'dao_shape_columns', 'refine_bright', 'shape_columns', 'subtracted_windows']
+__all__ = [
+    'BRIGHT_PEAK_SNR',
+    'PHOT_RADIUS',
+    'SHAPE_COLUMNS',
+    'box_photometry',
+    'dao_shape_columns',
+    'refine_bright',
+    'shape_columns',
+    'subtracted_windows',
+]
 
 #: Half size of the box in which ``peak`` and ``flux`` are measured.
 PHOT_RADIUS = 2
@@ -99,8 +107,9 @@ def refine_bright(image, bkg, y, x):
     iy = np.clip(np.round(y).astype(int), 0, ny - 1)
     ix = np.clip(np.round(x).astype(int), 0, nx - 1)
     sub = subtracted_windows(image, bkg, iy, ix, 1)
-    bright = np.max(np.where(np.isfinite(sub), sub, -np.inf), axis=(1, 2)) \
-        > BRIGHT_PEAK_SNR * bkg.noise_at(iy, ix)
+    bright = np.max(
+        np.where(np.isfinite(sub), sub, -np.inf), axis=(1, 2)
+    ) > BRIGHT_PEAK_SNR * bkg.noise_at(iy, ix)
     if not bright.any():
         return y, x
     sel = np.flatnonzero(bright)
@@ -140,8 +149,9 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512):
     """
     if fwhm is None:
         return dao_shape_columns(None, x, y, None)
-    columns = {name: np.empty(x.size, dtype=int if name == 'n_pixels' else float)
-               for name in SHAPE_COLUMNS}
+    columns = {
+        name: np.empty(x.size, dtype=int if name == 'n_pixels' else float) for name in SHAPE_COLUMNS
+    }
     ny = image.data.shape[0]
     halo = int(np.ceil(2 * fwhm)) + 3
     row = np.clip(np.round(y).astype(int), 0, ny - 1)
@@ -207,8 +217,12 @@ def dao_shape_columns(data, x, y, fwhm):
     y = np.atleast_1d(np.asarray(y, dtype=float))
     if fwhm is None or x.size == 0:
         nan = np.full(x.size, np.nan)
-        return {'sharpness': nan, 'roundness1': nan.copy(), 'roundness2': nan.copy(),
-                'n_pixels': np.zeros(x.size, dtype=int)}
+        return {
+            'sharpness': nan,
+            'roundness1': nan.copy(),
+            'roundness2': nan.copy(),
+            'n_pixels': np.zeros(x.size, dtype=int),
+        }
     # With xycoords, DAOStarFinder skips its own search; the threshold
     # enters only daofind_mag and the filters, neither of which is used.
     dao = DAOStarFinder(threshold=1.0, fwhm=float(fwhm), xycoords=np.column_stack((x, y)))

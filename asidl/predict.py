@@ -15,13 +15,12 @@ import numpy as np
 
 from .constants import DEPTH_MULTIPLE, TILE_MARGIN, TILE_SIZE
 
-__all__ = ['TileGrid', 'check_tiling', 'predict_maps', 'run_batch', 'tile_origins',
-           'tile_shape']
+__all__ = ['TileGrid', 'check_tiling', 'predict_maps', 'run_batch', 'tile_origins', 'tile_shape']
 
 #: Pixels per network call when the batch size is automatic: bounds the
 #: memory of the full-resolution activations (about 0.5 GB for the default
 #: model) whatever the tile size.
-BATCH_PIXELS = 2 ** 21
+BATCH_PIXELS = 2**21
 
 
 def tile_origins(length, core):
@@ -61,15 +60,22 @@ def check_tiling(tile_size, margin):
         negative or leaves less than half of each tile as its core; the
         message names the parameter as the finder calls it.
     """
-    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) \
-            or tile_size < DEPTH_MULTIPLE or tile_size % DEPTH_MULTIPLE:
-        raise ValueError(f'tile_size must be a positive integer multiple of {DEPTH_MULTIPLE}, '
-                         f'got {tile_size!r}')
+    if (
+        isinstance(tile_size, bool)
+        or not isinstance(tile_size, (int, np.integer))
+        or tile_size < DEPTH_MULTIPLE
+        or tile_size % DEPTH_MULTIPLE
+    ):
+        raise ValueError(
+            f'tile_size must be a positive integer multiple of {DEPTH_MULTIPLE}, got {tile_size!r}'
+        )
     if isinstance(margin, bool) or not isinstance(margin, (int, np.integer)) or margin < 0:
         raise ValueError(f'tile_margin must be a non-negative integer, got {margin!r}')
     if 4 * margin > tile_size:
-        raise ValueError(f'tile_margin must leave at least half of each tile as its core '
-                         f'(4 * tile_margin <= tile_size = {tile_size}), got {margin!r}')
+        raise ValueError(
+            f'tile_margin must leave at least half of each tile as its core '
+            f'(4 * tile_margin <= tile_size = {tile_size}), got {margin!r}'
+        )
 
 
 class TileGrid:
@@ -103,8 +109,7 @@ class TileGrid:
         Tiles per network call.
     """
 
-    def __init__(self, shape, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN,
-                 batch_size=None):
+    def __init__(self, shape, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=None):
         check_tiling(tile_size, margin)
         ny, nx = shape
         self.shape = (ny, nx)
@@ -115,8 +120,10 @@ class TileGrid:
             # gets tiles of exactly that size.
             tile_y, tile_x = fixed_y or tile_size, fixed_x or tile_size
             if min(tile_y, tile_x) - 2 * margin < 1:
-                raise ValueError(f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
-                                 'inputs this model requires')
+                raise ValueError(
+                    f'tile_margin {margin} leaves no core in the {tile_y}x{tile_x} '
+                    'inputs this model requires'
+                )
         else:
             tile_y, tile_x = tile_shape((ny, nx), tile_size, margin)
         if batch_size is None:
@@ -149,12 +156,12 @@ class TileGrid:
         start, stop = self.input_rows(row)
         top = start - (self.ys[row] - self.margin)
         strip = np.zeros((self.tile_y, self.xs[-1] + self.tile_x), dtype=np.float32)
-        strip[top:top + stop - start, self.margin:self.margin + self.shape[1]] = normalized
+        strip[top : top + stop - start, self.margin : self.margin + self.shape[1]] = normalized
         return strip
 
     def tiles(self, strip):
         """The tiles (views) of a strip, left to right."""
-        return [strip[:, x0:x0 + self.tile_x] for x0 in self.xs]
+        return [strip[:, x0 : x0 + self.tile_x] for x0 in self.xs]
 
     def paste(self, out, maps, row, column):
         """
@@ -168,7 +175,7 @@ class TileGrid:
         w = min(self.core_x, nx - x0)
         m = self.margin
         for channel, target in enumerate(maps):
-            target[:, x0:x0 + w] = out[m:m + h, m:m + w, channel]
+            target[:, x0 : x0 + w] = out[m : m + h, m : m + w, channel]
 
 
 def run_batch(model, tiles):
@@ -209,14 +216,14 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
     grid = TileGrid((ny, nx), model, tile_size=tile_size, margin=margin, batch_size=batch_size)
     probability = np.zeros((ny, nx), dtype=np.float32)
     offsets = None
-    pending = []      # (row, column, tile)
+    pending = []  # (row, column, tile)
     for row in range(grid.ys.size):
         start, stop = grid.input_rows(row)
         strip = grid.strip(row, normalized[start:stop])
         pending += [(row, column, tile) for column, tile in enumerate(grid.tiles(strip))]
         last = row == grid.ys.size - 1
         while len(pending) >= grid.batch_size or (last and pending):
-            chunk, pending = pending[:grid.batch_size], pending[grid.batch_size:]
+            chunk, pending = pending[: grid.batch_size], pending[grid.batch_size :]
             out = run_batch(model, [tile for _, _, tile in chunk])
             if offsets is None and out.shape[-1] >= 3:
                 offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))

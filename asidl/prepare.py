@@ -36,12 +36,13 @@ __all__ = ['PreparedImage', 'prepare_image', 'as_mask']
 class PreparedImage:
     """The finder's working view of an input image."""
 
-    data: np.ndarray          # float32, native byte order, read-only (a view of float32 input)
-    valid: np.ndarray         # True where the pixel is finite and not masked
-    unit: object = None       # astropy unit or None
-    wcs: object = None        # WCS or None
-    offset: float = 0.0       # input = data * scale + offset
-    scale: float = 1.0        # a power of two
+    data: np.ndarray  # float32, native byte order, read-only (a view of float32 input)
+    valid: np.ndarray  # True where the pixel is finite and not masked
+    unit: object = None  # astropy unit or None
+    wcs: object = None  # WCS or None
+    offset: float = 0.0  # input = data * scale + offset
+    scale: float = 1.0  # a power of two
+
 
 #: Largest number of pixels whose median gives the offset (a regular sample
 #: of larger images), so that it costs little on any frame.
@@ -64,8 +65,9 @@ def as_mask(mask, shape, name='mask'):
     if mask.dtype.kind not in 'biu':
         raise TypeError(f'{name} must be a boolean or integer array, got dtype {mask.dtype}')
     if mask.shape != tuple(shape):
-        raise ValueError(f'{name} must have the same shape as data {tuple(shape)}, '
-                         f'got {mask.shape}')
+        raise ValueError(
+            f'{name} must have the same shape as data {tuple(shape)}, got {mask.shape}'
+        )
     return mask.astype(bool)
 
 
@@ -126,8 +128,9 @@ def prepare_image(data, mask=None):
     if array.dtype.kind not in 'iuf':
         raise TypeError(f'data must be a real numeric array, got dtype {array.dtype}')
     if array.ndim != 2:
-        raise ValueError(f'data must be a 2D image, got {array.ndim} dimension(s) '
-                         f'with shape {array.shape}')
+        raise ValueError(
+            f'data must be a 2D image, got {array.ndim} dimension(s) with shape {array.shape}'
+        )
     if array.size == 0:
         raise ValueError(f'data is empty (shape {array.shape})')
     _check_unit(unit)
@@ -141,12 +144,21 @@ def prepare_image(data, mask=None):
     wider = array.dtype.itemsize > 4 or (array.dtype.kind in 'iu' and array.dtype.itemsize == 4)
     overflow = valid & ~np.isfinite(work) if wider else np.zeros((1, 1), bool)
     if overflow.any():
-        warnings.warn(f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
-                      f'float32 even after subtracting the median level {offset:.6g}; they are '
-                      'treated as masked', AstropyUserWarning)
+        warnings.warn(
+            f'{int(overflow.sum())} finite pixel(s) of data lie beyond the range of '
+            f'float32 even after subtracting the median level {offset:.6g}; they are '
+            'treated as masked',
+            AstropyUserWarning,
+        )
         valid &= ~overflow
-    return PreparedImage(data=work, valid=valid, unit=unit, wcs=_usable_wcs(wcs, array.shape),
-                         offset=offset, scale=scale)
+    return PreparedImage(
+        data=work,
+        valid=valid,
+        unit=unit,
+        wcs=_usable_wcs(wcs, array.shape),
+        offset=offset,
+        scale=scale,
+    )
 
 
 def _check_unit(unit):
@@ -155,12 +167,15 @@ def _check_unit(unit):
         return
     unit = u.Unit(unit)
     logarithmic = isinstance(unit, (u.FunctionUnitBase, FunctionMixin)) or any(
-        isinstance(base, FunctionMixin) for base in getattr(unit, 'bases', []))
+        isinstance(base, FunctionMixin) for base in getattr(unit, 'bases', [])
+    )
     if logarithmic or unit.physical_type in ('angle', 'solid angle'):
         kind = 'logarithmic' if logarithmic else str(unit.physical_type)
-        raise ValueError(f'data has the unit {unit}, which is {kind}, not a flux: the finder '
-                         "sums pixel values into 'peak' and 'flux', so it needs data linear in "
-                         'flux (counts, electrons, ADU, Jy, ...)')
+        raise ValueError(
+            f'data has the unit {unit}, which is {kind}, not a flux: the finder '
+            "sums pixel values into 'peak' and 'flux', so it needs data linear in "
+            'flux (counts, electrons, ADU, Jy, ...)'
+        )
 
 
 #: Pixels converted at a time where float64 temporaries are needed, so that
@@ -170,7 +185,7 @@ _ROW_PIXELS = 1_000_000
 
 def _row_blocks(shape):
     step = max(1, _ROW_PIXELS // max(shape[1], 1))
-    return [np.s_[start:start + step] for start in range(0, shape[0], step)]
+    return [np.s_[start : start + step] for start in range(0, shape[0], step)]
 
 
 def _read_only(array):
@@ -191,11 +206,15 @@ def _as_float32(array, valid):
     with np.errstate(over='ignore'):
         work = array.astype(np.float32)
     if array.dtype.itemsize <= 2 or array.dtype == np.float32:
-        return _read_only(work), 0.0, 1.0      # float32 holds these exactly
+        return _read_only(work), 0.0, 1.0  # float32 holds these exactly
     with np.errstate(invalid='ignore', over='ignore'):
-        exact = all(np.array_equal(np.where(valid[rows], work[rows].astype(np.float64), 0.0),
-                                   np.where(valid[rows], array[rows], 0))
-                    for rows in _row_blocks(array.shape))
+        exact = all(
+            np.array_equal(
+                np.where(valid[rows], work[rows].astype(np.float64), 0.0),
+                np.where(valid[rows], array[rows], 0),
+            )
+            for rows in _row_blocks(array.shape)
+        )
     if exact or not valid.any():
         return _read_only(work), 0.0, 1.0
     # A regular grid of pixels, not a copy of the valid ones.
@@ -216,7 +235,7 @@ def _as_float32(array, valid):
         return _read_only(work), float(offset), 1.0
     spread = float(np.median(np.abs(sample - offset)))
     scale = 1.0
-    if spread > 2.0 ** _SCALE_LIMIT or 0 < spread < 2.0 ** -_SCALE_LIMIT:
+    if spread > 2.0**_SCALE_LIMIT or 0 < spread < 2.0**-_SCALE_LIMIT:
         scale = 2.0 ** int(np.frexp(spread)[1])
     with np.errstate(over='ignore', invalid='ignore'):
         for rows in _row_blocks(array.shape):
@@ -231,8 +250,11 @@ def _usable_wcs(wcs, shape):
     try:
         wcs.pixel_to_world((shape[1] - 1) / 2, (shape[0] - 1) / 2)
     except Exception as exc:
-        warnings.warn('the WCS of data cannot convert pixel positions to sky positions '
-                      f'({exc.__class__.__name__}: {exc}); the catalog will have no '
-                      'sky_centroid', AstropyUserWarning)
+        warnings.warn(
+            'the WCS of data cannot convert pixel positions to sky positions '
+            f'({exc.__class__.__name__}: {exc}); the catalog will have no '
+            'sky_centroid',
+            AstropyUserWarning,
+        )
         return None
     return wcs

@@ -101,7 +101,7 @@ class ModelRegistry:
         if self._given is not None:
             return dict(self._given)
         entries = user_entries(cache_dir())
-        entries.update(package_entries())     # package names cannot be shadowed
+        entries.update(package_entries())  # package names cannot be shadowed
         return entries
 
     def _from_package(self, name):
@@ -110,9 +110,11 @@ class ModelRegistry:
     def info(self, name):
         """The entry of a model; see `model_info`."""
         if name not in self.entries:
-            raise ValueError(f'unknown model {name!r}; registered models are: '
-                             f'{", ".join(sorted(self.entries))} (or give a path to a '
-                             '.keras or .h5 file, or a keras.Model)')
+            raise ValueError(
+                f'unknown model {name!r}; registered models are: '
+                f'{", ".join(sorted(self.entries))} (or give a path to a '
+                '.keras or .h5 file, or a keras.Model)'
+            )
         entry = self.entries[name]
         if not isinstance(entry, dict):
             raise ValueError(f'the registry entry of model {name!r} is not an object: {entry!r}')
@@ -122,14 +124,17 @@ class ModelRegistry:
         """The local path of a model, downloading it if needed; see `model_path`."""
         entry = self.info(name)
         sha = entry.get('sha256')
-        if entry.get('bundled'):    # read only from the package
+        if entry.get('bundled'):  # read only from the package
             if not self._from_package(name):
-                raise ValueError(f'model {name!r} claims to be bundled, but bundled models '
-                                 'exist only in the package registry')
+                raise ValueError(
+                    f'model {name!r} claims to be bundled, but bundled models '
+                    'exist only in the package registry'
+                )
             path = in_package(entry.get('file'), name)
             if sha is not None:
-                check_sha256(path, sha, f'the file of model {name!r}',
-                             '. Reinstall asidl to restore it.')
+                check_sha256(
+                    path, sha, f'the file of model {name!r}', '. Reinstall asidl to restore it.'
+                )
             return path
         confined(cache_dir(), entry.get('file'), name)
         if not is_sha256(sha):
@@ -141,36 +146,49 @@ class ModelRegistry:
                 f'Download it{source} yourself, check it, and register it with '
                 f"asidl.registry.register_model('{name}-local', PATH, "
                 f"normalization={entry.get('normalization', 'asinh')!r}); or pass the file's "
-                'path as model=.')
+                'path as model=.'
+            )
         return self._fetch(name, entry)
 
     def _fetch(self, name, entry):
         """A cached file, checked by pooch against its sha256, or downloaded by pooch."""
         file, sha, url = entry['file'], entry['sha256'], entry.get('url')
-        downloadable = (not entry.get('user') and isinstance(url, str)
-                        and url.startswith(('https://', 'http://')))
-        fetcher = model_pooch({file: f'sha256:{sha.lower()}'},
-                              {file: url} if downloadable else None)
+        downloadable = (
+            not entry.get('user')
+            and isinstance(url, str)
+            and url.startswith(('https://', 'http://'))
+        )
+        fetcher = model_pooch(
+            {file: f'sha256:{sha.lower()}'}, {file: url} if downloadable else None
+        )
         path = confined(fetcher.abspath, file, name)
         cached = path.exists()
         if not cached and entry.get('user'):
-            raise ValueError(f'the file of user model {name!r} is missing from {path}'
-                             f'{cache_note()}; register it again with '
-                             'asidl.registry.register_model')
+            raise ValueError(
+                f'the file of user model {name!r} is missing from {path}'
+                f'{cache_note()}; register it again with '
+                'asidl.registry.register_model'
+            )
         if not cached and not downloadable:
-            raise ValueError(f'model {name!r} is not in the cache{cache_note()} and its '
-                             f'registry entry has no download URL (url: {url!r})')
+            raise ValueError(
+                f'model {name!r} is not in the cache{cache_note()} and its '
+                f'registry entry has no download URL (url: {url!r})'
+            )
         try:
             return Path(fetcher.fetch(file))
-        except ValueError as exc:   # pooch: a hash mismatch
+        except ValueError as exc:  # pooch: a hash mismatch
             if cached:
-                raise ValueError(f'the file of model {name!r} at {path} does not match its '
-                                 f'registered sha256 {sha}; it is corrupt or a different file. '
-                                 'Delete it so that it is downloaded again, or replace it '
-                                 'with the right file.') from None
-            raise ValueError(f'the download of model {name!r} from {url} does not match '
-                             f'its registered sha256 {sha}: {exc}') from None
-        except Exception as exc:    # connection refused, DNS failure, HTTP error ...
+                raise ValueError(
+                    f'the file of model {name!r} at {path} does not match its '
+                    f'registered sha256 {sha}; it is corrupt or a different file. '
+                    'Delete it so that it is downloaded again, or replace it '
+                    'with the right file.'
+                ) from None
+            raise ValueError(
+                f'the download of model {name!r} from {url} does not match '
+                f'its registered sha256 {sha}: {exc}'
+            ) from None
+        except Exception as exc:  # connection refused, DNS failure, HTTP error ...
             raise ModelDownloadError(
                 f'model {name!r} is not in the cache and could not be downloaded from '
                 f'{url}: {exc.__class__.__name__}: {exc}. On a machine without network '
@@ -190,20 +208,25 @@ class ModelRegistry:
         if ir.get('source_sha256') != entry.get('sha256'):
             # The .keras file changed and the IR was not regenerated: it would
             # silently run the old network.
-            raise ValueError(f'the OpenVINO IR of model {name!r} was converted from another '
-                             f'.keras file (sha256 {ir.get("source_sha256")!r}, the model\'s '
-                             f'is {entry.get("sha256")!r}); regenerate it with '
-                             'python -m asidl.training.export --openvino')
+            raise ValueError(
+                f'the OpenVINO IR of model {name!r} was converted from another '
+                f".keras file (sha256 {ir.get('source_sha256')!r}, the model's "
+                f'is {entry.get("sha256")!r}); regenerate it with '
+                'python -m asidl.training.export --openvino'
+            )
         files = []
         for key, suffix in (('xml', '.xml'), ('bin', '.bin')):
             path = in_package(ir.get(key), name, suffixes=(suffix,))
             sha = ir.get(f'{key}_sha256')
             if not is_sha256(sha):
-                raise ValueError(f'the OpenVINO {key} file of model {name!r} has no valid '
-                                 f'sha256 in the registry (got {sha!r})')
+                raise ValueError(
+                    f'the OpenVINO {key} file of model {name!r} has no valid '
+                    f'sha256 in the registry (got {sha!r})'
+                )
             if not path.is_file():
-                raise ValueError(f'the OpenVINO {key} file of model {name!r} is missing from '
-                                 f'{path}')
+                raise ValueError(
+                    f'the OpenVINO {key} file of model {name!r} is missing from {path}'
+                )
             check_sha256(path, sha, f'the OpenVINO {key} file of model {name!r}')
             files.append(path)
         return tuple(files)
@@ -213,20 +236,25 @@ class ModelRegistry:
         if isinstance(model, (str, os.PathLike)):
             text = os.fspath(model)
             if text in self.entries:
-                return (load_model_file(self.path(text)), text,
-                        self.entries[text].get('normalization'))
+                return (
+                    load_model_file(self.path(text)),
+                    text,
+                    self.entries[text].get('normalization'),
+                )
             path = Path(text).expanduser()
             if path.suffix.lower() in MODEL_SUFFIXES or path.exists():
                 return load_model_file(path), path.name, None
-            self.info(text)   # raises the unknown-name error
+            self.info(text)  # raises the unknown-name error
         try:
             import keras
         except ImportError:  # pragma: no cover
             keras = None
         if keras is not None and isinstance(model, keras.Model):
             return model, model.name, None
-        raise TypeError('model must be a registered model name, the path of a .keras or .h5 '
-                        f'file, or a keras.Model; got {type(model).__name__}')
+        raise TypeError(
+            'model must be a registered model name, the path of a .keras or .h5 '
+            f'file, or a keras.Model; got {type(model).__name__}'
+        )
 
 
 def registry_entries():

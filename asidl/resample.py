@@ -27,8 +27,15 @@ import numpy as np
 from .fwhm import FWHMWarning, measure_fwhm
 from .prepare import PreparedImage
 
-__all__ = ['DEFAULT_FWHM_RANGE', 'BINNED_TOLERANCE', 'block_factor', 'block_sum', 'detect_at_scale',
-           'peaks_to_original', 'to_original']
+__all__ = [
+    'DEFAULT_FWHM_RANGE',
+    'BINNED_TOLERANCE',
+    'block_factor',
+    'block_sum',
+    'detect_at_scale',
+    'peaks_to_original',
+    'to_original',
+]
 
 #: FWHM range (pixels) of models that do not record their own: that of the
 #: shipped models, which were trained on FWHMs of 1.5 to 8 pixels and lose
@@ -131,15 +138,14 @@ def block_sum(image, factor):
     # Rows of blocks at a time: the float64 sums never need a full-frame copy.
     step = factor * max(1, _ROW_PIXELS // max(nx * factor, 1))
     for start in range(0, ny, step):
-        rows = np.s_[start:start + step]
-        out = np.s_[start // factor:(start + step) // factor]
+        rows = np.s_[start : start + step]
+        out = np.s_[start // factor : (start + step) // factor]
         data, ok = image.data[rows], image.valid[rows]
         values = _blocks(np.where(ok, data, 0).astype(np.float64), factor, 0.0)
         counts = _blocks(ok, factor, False).sum(axis=2)
         valid[out] = counts > 0
         with np.errstate(invalid='ignore', divide='ignore'):
-            binned[out] = np.where(valid[out], values.sum(axis=2) * (factor * factor) / counts,
-                                   0.0)
+            binned[out] = np.where(valid[out], values.sum(axis=2) * (factor * factor) / counts, 0.0)
     return PreparedImage(data=binned, valid=valid, unit=image.unit)
 
 
@@ -195,12 +201,12 @@ def peaks_to_original(peaks, factor, valid):
     iy = np.clip(np.round(y).astype(int), 0, ny - 1)
     ix = np.clip(np.round(x).astype(int), 0, nx - 1)
     keep = valid[iy, ix]
-    return type(peaks)(iy[keep], ix[keep], peaks.log_response[keep], peaks.confidence[keep],
-                       y[keep], x[keep])
+    return type(peaks)(
+        iy[keep], ix[keep], peaks.log_response[keep], peaks.confidence[keep], y[keep], x[keep]
+    )
 
 
-def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RANGE,
-                    timings=None):
+def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RANGE, timings=None):
     """
     Detections at a model's native scale.
 
@@ -249,8 +255,15 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
 
     def measure(peaks, guess=None):
         with timings('fwhm'):
-            return measure_fwhm(image.data, image.valid, bkg, bkg.noise_at(peaks.y, peaks.x),
-                                peaks.x, peaks.y, guess=guess)
+            return measure_fwhm(
+                image.data,
+                image.valid,
+                bkg,
+                bkg.noise_at(peaks.y, peaks.x),
+                peaks.x,
+                peaks.y,
+                guess=guess,
+            )
 
     passes = {1: detect(1)}
     estimate = measure(passes[1])
@@ -262,12 +275,19 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
         passes[factor] = detect(factor)
         estimate = measure(passes[factor], guess=4.0 * factor)
     if estimate is None:
-        warnings.warn('The FWHM of the stars could not be measured (too few bright, '
-                      'isolated, unsaturated stars); the image is searched at its own '
-                      'scale. Pass fwhm= to UNetLoGFinder to set it.', FWHMWarning)
+        warnings.warn(
+            'The FWHM of the stars could not be measured (too few bright, '
+            'isolated, unsaturated stars); the image is searched at its own '
+            'scale. Pass fwhm= to UNetLoGFinder to set it.',
+            FWHMWarning,
+        )
         return passes[1], {'fwhm': None, 'fwhm_source': 'default', 'block_size': 1}
     factor = block_factor(estimate, fwhm_range)
     if factor not in passes:
         passes[factor] = detect(factor)
-    return passes[factor], {'fwhm': round(float(estimate), 3), 'fwhm_source': 'measured',
-                            'fwhm_stars': estimate.n_stars, 'block_size': factor}
+    return passes[factor], {
+        'fwhm': round(float(estimate), 3),
+        'fwhm_source': 'measured',
+        'fwhm_stars': estimate.n_stars,
+        'block_size': factor,
+    }

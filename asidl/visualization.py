@@ -35,8 +35,17 @@ MARKERS = (
 TRUTH_MARKER = {'marker': 'o', 'color': 'limegreen', 's': 3, 'linewidths': 0}
 
 
-def plot_overlay(data, catalogs, *, ax=None, title=None, truth=None, markers=None,
-                 radius=REGION_RADIUS, legend=None):
+def plot_overlay(
+    data,
+    catalogs,
+    *,
+    ax=None,
+    title=None,
+    truth=None,
+    markers=None,
+    radius=REGION_RADIUS,
+    legend=None,
+):
     """
     Show an image with a marker at every source of one or more catalogs.
 
@@ -83,16 +92,20 @@ def plot_overlay(data, catalogs, *, ax=None, title=None, truth=None, markers=Non
     layers = catalogs if labelled else {None: catalogs}
     markers = markers or {}
     # Marker area in points squared for a circle of `radius` image pixels.
-    points_per_pixel = (ax.figure.get_figwidth() * 72 * ax.get_position().width
-                        / max(data.shape))
+    points_per_pixel = ax.figure.get_figwidth() * 72 * ax.get_position().width / max(data.shape)
     size = max((2 * radius * points_per_pixel) ** 2, 12.0)
     if truth is not None:
         tx, ty = source_positions(truth)
         ax.scatter(tx, ty, label='truth', **TRUTH_MARKER)
     for i, (label, sources) in enumerate(layers.items()):
         x, y = source_positions(sources)
-        style = {'s': size, 'facecolors': 'none', 'linewidths': 0.8,
-                 **MARKERS[i % len(MARKERS)], **markers.get(label, {})}
+        style = {
+            's': size,
+            'facecolors': 'none',
+            'linewidths': 0.8,
+            **MARKERS[i % len(MARKERS)],
+            **markers.get(label, {}),
+        }
         ax.scatter(x, y, label=label, **style)
     if legend if legend is not None else (labelled or truth is not None):
         ax.legend(loc='upper right', fontsize=9)
@@ -127,9 +140,15 @@ def overlay_png(data, catalog, *, title=None, radius=REGION_RADIUS):
     fig = Figure(figsize=(8, 8))
     FigureCanvasAgg(fig)
     n = 0 if catalog is None else len(catalog)
-    plot_overlay(data, catalog, ax=fig.add_subplot(), radius=radius,
-                 title=f'{title + ": " if title else ""}{n} sources')
+    plot_overlay(
+        data,
+        catalog,
+        ax=fig.add_subplot(),
+        radius=radius,
+        title=f'{title + ": " if title else ""}{n} sources',
+    )
     buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=110, bbox_inches='tight',
-                metadata={'Software': PNG_SOFTWARE})
+    fig.savefig(
+        buffer, format='png', dpi=110, bbox_inches='tight', metadata={'Software': PNG_SOFTWARE}
+    )
     return buffer.getvalue()

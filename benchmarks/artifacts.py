@@ -56,10 +56,12 @@ def main(argv=None):
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
                 counts['UNetLoGFinder'] += _false_positives(finder(frame.data), frame.truth)
-            classical = classical_catalogs(frame.data, params.fwhm,
-                                           {'DAOStarFinder': (5,), 'SEP': (3,)})
+            classical = classical_catalogs(
+                frame.data, params.fwhm, {'DAOStarFinder': (5,), 'SEP': (3,)}
+            )
             counts['DAOStarFinder (5 sigma)'] += _false_positives(
-                classical['DAOStarFinder'][5], frame.truth)
+                classical['DAOStarFinder'][5], frame.truth
+            )
             if 'SEP' in classical:
                 counts['SEP (3 sigma)'] += _false_positives(classical['SEP'][3], frame.truth)
             area += 512 * 512 * (params.pixel_scale / 60) ** 2

@@ -75,8 +75,7 @@ def warm_up(options, size):
 
 
 def run_asidl(paths, out_dir, options, client=None):
-    result = find_stars_in_files(paths, client=client, out_dir=out_dir, overwrite=True,
-                                 **options)
+    result = find_stars_in_files(paths, client=client, out_dir=out_dir, overwrite=True, **options)
     if not result.ok:
         raise RuntimeError(f'asidl failed on some files:\n{result.failures}')
     return int(result.summary['n_sources'].sum())
@@ -102,10 +101,23 @@ def timed(label, n_files, size, workers, threads, startup, run):
     n_sources = run()
     seconds = time.perf_counter() - t0
     fpm = 60 * n_files / seconds
-    print(f'{label}: {n_files} files in {seconds:.1f} s = {fpm:.2f} frames/min '
-          f'({n_sources} sources; startup {startup:.1f} s)', flush=True)
-    return (label, workers, threads, n_files, size, seconds, fpm, startup, n_sources,
-            os.cpu_count())
+    print(
+        f'{label}: {n_files} files in {seconds:.1f} s = {fpm:.2f} frames/min '
+        f'({n_sources} sources; startup {startup:.1f} s)',
+        flush=True,
+    )
+    return (
+        label,
+        workers,
+        threads,
+        n_files,
+        size,
+        seconds,
+        fpm,
+        startup,
+        n_sources,
+        os.cpu_count(),
+    )
 
 
 def main(argv=None):
@@ -115,10 +127,13 @@ def main(argv=None):
     parser.add_argument('--workers', type=int, default=2)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--model', default='asidl-default')
-    parser.add_argument('--methods', nargs='+', default=['serial', 'dask', 'sep'],
-                        choices=['serial', 'dask', 'sep'])
-    parser.add_argument('--workdir', help='directory for the frames and catalogs '
-                                          '(default: a temporary one, removed afterwards)')
+    parser.add_argument(
+        '--methods', nargs='+', default=['serial', 'dask', 'sep'], choices=['serial', 'dask', 'sep']
+    )
+    parser.add_argument(
+        '--workdir',
+        help='directory for the frames and catalogs (default: a temporary one, removed afterwards)',
+    )
     parser.add_argument('--output', default='benchmarks/results/batch.ecsv')
     args = parser.parse_args(argv)
 
@@ -129,44 +144,93 @@ def main(argv=None):
     try:
         t0 = time.perf_counter()
         paths = write_frames(workdir, args.n_files, args.size)
-        print(f'wrote {args.n_files} frames of {args.size}x{args.size} in '
-              f'{time.perf_counter() - t0:.0f} s to {workdir}', flush=True)
+        print(
+            f'wrote {args.n_files} frames of {args.size}x{args.size} in '
+            f'{time.perf_counter() - t0:.0f} s to {workdir}',
+            flush=True,
+        )
 
         if 'serial' in args.methods:
             t0 = time.perf_counter()
             warm_up(options, args.size)
             startup = time.perf_counter() - t0
-            rows.append(timed('asidl, 1 process', args.n_files, args.size, 1, 1, startup,
-                              lambda: run_asidl(paths, workdir / 'serial', options)))
+            rows.append(
+                timed(
+                    'asidl, 1 process',
+                    args.n_files,
+                    args.size,
+                    1,
+                    1,
+                    startup,
+                    lambda: run_asidl(paths, workdir / 'serial', options),
+                )
+            )
 
         if 'dask' in args.methods:
             from distributed import Client, LocalCluster
 
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=args.workers, threads_per_worker=args.threads,
-                              processes=True, dashboard_address=None) as cluster, \
-                    Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=args.threads,
+                    processes=True,
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 client.run(warm_up, options, args.size)
                 startup = time.perf_counter() - t0
                 label = f'asidl, Dask {args.workers}x{args.threads}'
-                rows.append(timed(label, args.n_files, args.size, args.workers, args.threads,
-                                  startup, lambda: run_asidl(paths, workdir / 'dask', options,
-                                                             client=client)))
+                rows.append(
+                    timed(
+                        label,
+                        args.n_files,
+                        args.size,
+                        args.workers,
+                        args.threads,
+                        startup,
+                        lambda: run_asidl(paths, workdir / 'dask', options, client=client),
+                    )
+                )
 
         if 'sep' in args.methods:
             (workdir / 'sep').mkdir(exist_ok=True)
-            rows.append(timed('SEP, 1 process', args.n_files, args.size, 1, 1, 0.0,
-                              lambda: run_sep(paths, workdir / 'sep')))
+            rows.append(
+                timed(
+                    'SEP, 1 process',
+                    args.n_files,
+                    args.size,
+                    1,
+                    1,
+                    0.0,
+                    lambda: run_sep(paths, workdir / 'sep'),
+                )
+            )
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    table = QTable(rows=rows, names=('method', 'workers', 'threads', 'n_files', 'size',
-                                     'seconds', 'frames_per_min', 'startup_s', 'n_sources',
-                                     'cpus'))
+    table = QTable(
+        rows=rows,
+        names=(
+            'method',
+            'workers',
+            'threads',
+            'n_files',
+            'size',
+            'seconds',
+            'frames_per_min',
+            'startup_s',
+            'n_sources',
+            'cpus',
+        ),
+    )
     table.meta['model'] = args.model
-    table.meta['comment'] = ('Whole files to ECSV catalogs on simulated MeerLICHT-like raw '
-                             'frames; the clock starts after each method is warmed up.')
+    table.meta['comment'] = (
+        'Whole files to ECSV catalogs on simulated MeerLICHT-like raw '
+        'frames; the clock starts after each method is warmed up.'
+    )
     save_result(table, args.output)
 
 

@@ -66,15 +66,26 @@ def labelled_detections(finder, n_frames, seed, shape=(256, 256)):
 
 def plot(before, after, ece_before, ece_after, model, path):
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     ax.plot([0, 1], [0, 1], color='0.6', lw=1, ls='--', label='perfect')
-    ax.plot(before['mean_confidence'], before['fraction_real'], 'o-', color='C3',
-            label=f'network probability (ECE {ece_before:.3f})')
-    ax.plot(after['mean_confidence'], after['fraction_real'], 's-', color='C0',
-            label=f'calibrated confidence (ECE {ece_after:.3f})')
+    ax.plot(
+        before['mean_confidence'],
+        before['fraction_real'],
+        'o-',
+        color='C3',
+        label=f'network probability (ECE {ece_before:.3f})',
+    )
+    ax.plot(
+        after['mean_confidence'],
+        after['fraction_real'],
+        's-',
+        color='C0',
+        label=f'calibrated confidence (ECE {ece_after:.3f})',
+    )
     ax.set_xlabel('confidence (bin mean)')
     ax.set_ylabel('fraction of detections that are stars')
     ax.set_xlim(0, 1)
@@ -90,8 +101,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--model', default='asidl-default')
     parser.add_argument('--frames', type=int, default=96, help='frames in each set')
-    parser.add_argument('--write-registry', action='store_true',
-                        help="store the calibration in the package registry's entry")
+    parser.add_argument(
+        '--write-registry',
+        action='store_true',
+        help="store the calibration in the package registry's entry",
+    )
     parser.add_argument('--output-dir', default='benchmarks/results')
     parser.add_argument('--figure-dir', default='docs/_static')
     args = parser.parse_args(argv)
@@ -104,23 +118,39 @@ def main(argv=None):
 
     ece_before = expected_calibration_error(test_conf, test_real)
     ece_after = expected_calibration_error(calibrated, test_real)
-    print(f'{args.model}: {fit_conf.size} detections to fit, {test_conf.size} held out '
-          f'({test_real.mean():.3f} real)')
+    print(
+        f'{args.model}: {fit_conf.size} detections to fit, {test_conf.size} held out '
+        f'({test_real.mean():.3f} real)'
+    )
     print(f'ECE on held-out frames: network {ece_before:.4f}, calibrated {ece_after:.4f}')
     for k, name in ((0, 'MeerLICHT-like'), (1, 'training draws')):
         sel = test_kind == k
-        print(f'  {name}: network {expected_calibration_error(test_conf[sel], test_real[sel]):.4f}'
-              f', calibrated {expected_calibration_error(calibrated[sel], test_real[sel]):.4f}')
+        print(
+            f'  {name}: network {expected_calibration_error(test_conf[sel], test_real[sel]):.4f}'
+            f', calibrated {expected_calibration_error(calibrated[sel], test_real[sel]):.4f}'
+        )
 
     before = reliability_table(test_conf, test_real)
     after = reliability_table(calibrated, test_real)
     table = after.copy()
-    table.meta.update({'model': args.model, 'frames': args.frames,
-                       'ece_network': round(ece_before, 4), 'ece_calibrated': round(ece_after, 4),
-                       'calibration': calibration.to_dict()})
+    table.meta.update(
+        {
+            'model': args.model,
+            'frames': args.frames,
+            'ece_network': round(ece_before, 4),
+            'ece_calibrated': round(ece_after, 4),
+            'calibration': calibration.to_dict(),
+        }
+    )
     save_result(table, Path(args.output_dir) / f'calibration_{args.model}.ecsv')
-    plot(before, after, ece_before, ece_after, args.model,
-         Path(args.figure_dir) / f'reliability_{args.model}.png')
+    plot(
+        before,
+        after,
+        ece_before,
+        ece_after,
+        args.model,
+        Path(args.figure_dir) / f'reliability_{args.model}.png',
+    )
     if args.write_registry:
         entries = json.loads(REGISTRY.read_text())
         entries[args.model]['calibration'] = calibration.to_dict()

@@ -75,9 +75,10 @@ def matched_filter_catalogs(frame, thresholds=MATCHED_FILTER_THRESHOLDS):
     psf = psf_stamps(p, np.zeros(1), np.zeros(1), np.array([p.fwhm]), size)[0].astype(float)
     sky = sky_electrons(p)
     background = sky / p.gain + p.bias
-    noise = np.sqrt(sky + p.read_noise ** 2) / p.gain
-    snr = ndimage.correlate(frame.data - background, psf, mode='constant') \
-        / (noise * np.sqrt(np.sum(psf ** 2)))
+    noise = np.sqrt(sky + p.read_noise**2) / p.gain
+    snr = ndimage.correlate(frame.data - background, psf, mode='constant') / (
+        noise * np.sqrt(np.sum(psf**2))
+    )
     peaks = snr == ndimage.maximum_filter(snr, size=3)
     out = {}
     for k in thresholds:
@@ -105,12 +106,11 @@ def sep_sextractor_defaults(data):
     sep.set_extract_pixstack(max(300_000, min(np.size(data), 20_000_000)))
     sep.set_sub_object_limit(4096)
     data = np.ascontiguousarray(data, dtype=np.float64)
-    bkg = sep.Background(data, bw=SEP_BACK_SIZE, bh=SEP_BACK_SIZE, fw=SEP_BACK_FILTER,
-                         fh=SEP_BACK_FILTER)
-    objects = sep.extract(data - bkg.back(), SEP_THRESH, err=bkg.globalrms,
-                          minarea=SEP_MINAREA)
-    return QTable({'x_centroid': objects['x'], 'y_centroid': objects['y'],
-                   'flux': objects['flux']})
+    bkg = sep.Background(
+        data, bw=SEP_BACK_SIZE, bh=SEP_BACK_SIZE, fw=SEP_BACK_FILTER, fh=SEP_BACK_FILTER
+    )
+    objects = sep.extract(data - bkg.back(), SEP_THRESH, err=bkg.globalrms, minarea=SEP_MINAREA)
+    return QTable({'x_centroid': objects['x'], 'y_centroid': objects['y'], 'flux': objects['flux']})
 
 
 def score(tbl, truth):

@@ -64,15 +64,19 @@ def main(argv=None):
                 frame = frame_with(density, 7000 + 1000 * density + i, noise)
                 ours.append(score(finder(frame.data), frame.targets))
                 if not args.no_sep:
-                    catalogs = classical_catalogs(frame.data, frame.parameters.fwhm,
-                                                  {'SEP': (1, 1.5, 2, 3, 4, 5)})
+                    catalogs = classical_catalogs(
+                        frame.data, frame.parameters.fwhm, {'SEP': (1, 1.5, 2, 3, 4, 5)}
+                    )
                     for k, tbl in catalogs.get('SEP', {}).items():
                         sep.setdefault(k, []).append(score(tbl, frame.targets))
             c = combine_scores(ours)
             best = max((combine_scores(s)['dice'] for s in sep.values()), default=np.nan)
             rows.append((density, noise, c['tp'], c['fp'], c['fn'], c['dice'], best))
-            print(f'{density:4d}/arcmin2 {noise:20s} TP {c["tp"]:5d} FP {c["fp"]:5d} '
-                  f'FN {c["fn"]:5d} Dice {c["dice"]:.3f}  SEP best {best:.3f}', flush=True)
+            print(
+                f'{density:4d}/arcmin2 {noise:20s} TP {c["tp"]:5d} FP {c["fp"]:5d} '
+                f'FN {c["fn"]:5d} Dice {c["dice"]:.3f}  SEP best {best:.3f}',
+                flush=True,
+            )
     table = QTable(rows=rows, names=('density', 'noise', 'TP', 'FP', 'FN', 'Dice', 'SEP_Dice'))
     table.meta['model'] = args.model
     table.meta['frames_per_point'] = args.frames

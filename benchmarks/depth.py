@@ -51,8 +51,13 @@ def main(argv=None):
     parser.add_argument('image', nargs='?', default='../shared/data/real/M6707HH.fits')
     parser.add_argument('--model', default='asidl-default')
     parser.add_argument('--thresholds', nargs='+', type=float, default=[0.2, 0.35, 0.5])
-    parser.add_argument('--sep', nargs='*', type=float, default=[1.5, 2.0, 3.0, 5.0],
-                        help='SEP thresholds (none: skip SEP)')
+    parser.add_argument(
+        '--sep',
+        nargs='*',
+        type=float,
+        default=[1.5, 2.0, 3.0, 5.0],
+        help='SEP thresholds (none: skip SEP)',
+    )
     parser.add_argument('--n-per-flux', type=int, default=60)
     parser.add_argument('--output', default='benchmarks/results/depth_m67.ecsv')
     args = parser.parse_args(argv)
@@ -66,30 +71,47 @@ def main(argv=None):
     # Fluxes at background-limited S/N 2 to 200 for the image's own PSF.
     psf = epsf.data / epsf.data.sum()
     sigma = float(np.median(background_map(data.astype(np.float32), valid).noise))
-    fluxes = np.geomspace(2.0, 200.0, 12) * sigma * np.sqrt(1.0 / np.sum(psf ** 2))
+    fluxes = np.geomspace(2.0, 200.0, 12) * sigma * np.sqrt(1.0 / np.sum(psf**2))
 
-    settings = [(f'UNetLoGFinder ({args.model})', f'tau {t:g}',
-                 UNetLoGFinder(model=args.model, threshold=t)) for t in args.thresholds]
+    settings = [
+        (
+            f'UNetLoGFinder ({args.model})',
+            f'tau {t:g}',
+            UNetLoGFinder(model=args.model, threshold=t),
+        )
+        for t in args.thresholds
+    ]
     settings += [('SEP', f'{k:g} sigma', classical('SEP', k, fwhm)) for k in args.sep]
     rows = []
     for name, setting, finder in settings:
         purity = negative_image_test(data, finder)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            completeness = artificial_star_test(data, finder, fluxes=fluxes, epsf=epsf,
-                                                n_per_flux=args.n_per_flux, seed=1)
+            completeness = artificial_star_test(
+                data, finder, fluxes=fluxes, epsf=epsf, n_per_flux=args.n_per_flux, seed=1
+            )
         m50 = mag50(completeness)
-        rows.append((name, setting, purity['found'], purity['negative'],
-                     purity['false_fraction'], m50))
-        print(f'{name:30s} {setting:10s} found {purity["found"]:6d} negative '
-              f'{purity["negative"]:6d} false {purity["false_fraction"]:6.1%}  '
-              f'50% completeness at {m50:.2f} mag  '
-              + ' '.join(f'{f:.2f}' for f in completeness['fraction']), flush=True)
-    table = QTable(rows=rows, names=('finder', 'setting', 'found', 'negative',
-                                     'false_fraction', 'mag50'))
-    table.meta.update({'image': Path(args.image).name, 'fwhm': fwhm,
-                       'snr_injected': '2 to 200, background-limited, 12 steps',
-                       'mag': '-2.5 log10(injected flux in data units above background)'})
+        rows.append(
+            (name, setting, purity['found'], purity['negative'], purity['false_fraction'], m50)
+        )
+        print(
+            f'{name:30s} {setting:10s} found {purity["found"]:6d} negative '
+            f'{purity["negative"]:6d} false {purity["false_fraction"]:6.1%}  '
+            f'50% completeness at {m50:.2f} mag  '
+            + ' '.join(f'{f:.2f}' for f in completeness['fraction']),
+            flush=True,
+        )
+    table = QTable(
+        rows=rows, names=('finder', 'setting', 'found', 'negative', 'false_fraction', 'mag50')
+    )
+    table.meta.update(
+        {
+            'image': Path(args.image).name,
+            'fwhm': fwhm,
+            'snr_injected': '2 to 200, background-limited, 12 steps',
+            'mag': '-2.5 log10(injected flux in data units above background)',
+        }
+    )
     save_result(table, args.output)
 
 

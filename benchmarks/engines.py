@@ -32,13 +32,14 @@ def tiles(n, size):
     side = int(np.ceil(np.sqrt(n))) * size
     data = meerlicht_frame(30, seed=0, shape=(side, side)).data
     norm = normalize(data, np.isfinite(data), method='asinh')
-    cut = [norm[y:y + size, x:x + size] for y in range(0, side, size)
-           for x in range(0, side, size)][:n]
+    cut = [
+        norm[y : y + size, x : x + size] for y in range(0, side, size) for x in range(0, side, size)
+    ][:n]
     return np.stack(cut)[..., None].astype(np.float32)
 
 
 def best_rate(predict, batch, repeats):
-    predict(batch)   # warm-up: graph building, shape compilation
+    predict(batch)  # warm-up: graph building, shape compilation
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -63,17 +64,20 @@ def main(argv=None):
         reference = np.asarray(keras_model.predict_on_batch(batch))
         engines = [('tensorflow', 'f32', keras_model)]
         xml = openvino_files(name)[0]
-        engines += [('openvino', p, compile_network(xml, name=name, precision=p))
-                    for p in ('f32', 'bf16')]
+        engines += [
+            ('openvino', p, compile_network(xml, name=name, precision=p)) for p in ('f32', 'bf16')
+        ]
         for engine, precision, network in engines:
             rate = best_rate(network.predict_on_batch, batch, args.repeats)
             out = np.asarray(network.predict_on_batch(batch))
             diff = float(np.abs(out[..., 0] - reference[..., 0]).max())
             rows.append((name, engine, precision, rate, diff))
-            print(f'{name:15s} {engine:10s} {precision:4s} {rate:6.2f} Mpix/s, '
-                  f'max |p - p_tf| {diff:.2g}', flush=True)
-    table = QTable(rows=rows, names=('model', 'engine', 'precision', 'Mpix_per_s',
-                                     'max_prob_diff'))
+            print(
+                f'{name:15s} {engine:10s} {precision:4s} {rate:6.2f} Mpix/s, '
+                f'max |p - p_tf| {diff:.2g}',
+                flush=True,
+            )
+    table = QTable(rows=rows, names=('model', 'engine', 'precision', 'Mpix_per_s', 'max_prob_diff'))
     table.meta.update(tiles=args.tiles, tile_size=args.tile_size, cpus=os.cpu_count())
     save_result(table, args.output)
 

@@ -55,7 +55,7 @@ def make_frame(size, path, density):
             shape = (edges[i + 1] - edges[i], edges[j + 1] - edges[j])
             rng = np.random.default_rng([size, i, j])
             frame = simulate_frame(meerlicht_like(shape, density, rng=rng), rng=rng)
-            data[edges[i]:edges[i + 1], edges[j]:edges[j + 1]] = frame.data
+            data[edges[i] : edges[i + 1], edges[j] : edges[j + 1]] = frame.data
     path.parent.mkdir(parents=True, exist_ok=True)
     fits.PrimaryHDU(data).writeto(path, overwrite=True)
 
@@ -82,12 +82,17 @@ def child(path, model, precision, band_rows, calls):
     table = finder(image)
     t3 = time.perf_counter()
     cpu = sum(os.times()[:2]) - cpu
-    result = {'startup': t1 - t0, 'read': t2 - t1, 'find': t3 - t2, 'cpu_seconds': cpu,
-              'n_sources': 0 if table is None else len(table),
-              'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-              'stages': dict(getattr(finder, 'timings', {}) or {})}
+    result = {
+        'startup': t1 - t0,
+        'read': t2 - t1,
+        'find': t3 - t2,
+        'cpu_seconds': cpu,
+        'n_sources': 0 if table is None else len(table),
+        'peak_rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        'stages': dict(getattr(finder, 'timings', {}) or {}),
+    }
     result['warm'] = result['find']
-    for _ in range(calls - 1):      # the network has now seen these tile shapes
+    for _ in range(calls - 1):  # the network has now seen these tile shapes
         t2 = time.perf_counter()
         finder(image)
         result['warm'] = time.perf_counter() - t2
@@ -108,11 +113,16 @@ def _network_alone(finder, shape):
 
     try:
         from asidl.predict import TileGrid, run_batch
-    except ImportError:     # a release before the band pipeline
+    except ImportError:  # a release before the band pipeline
         return float('nan')
 
-    grid = TileGrid(shape, finder.model, tile_size=finder.tile_size,
-                    margin=finder.tile_margin, batch_size=finder.batch_size)
+    grid = TileGrid(
+        shape,
+        finder.model,
+        tile_size=finder.tile_size,
+        margin=finder.tile_margin,
+        batch_size=finder.batch_size,
+    )
     n_tiles = grid.ys.size * grid.xs.size
     tile = np.zeros((grid.tile_y, grid.tile_x), np.float32)
     t0 = time.perf_counter()
@@ -125,8 +135,16 @@ def measure(path, model, precision, band_rows=None, pythonpath=None, calls=1):
     env = dict(os.environ)
     # This checkout's asidl unless told otherwise (not an installed copy).
     env['PYTHONPATH'] = pythonpath or str(Path(__file__).resolve().parent.parent)
-    command = [sys.executable, __file__, '--child', str(path), '--models', model,
-               '--precisions', precision]
+    command = [
+        sys.executable,
+        __file__,
+        '--child',
+        str(path),
+        '--models',
+        model,
+        '--precisions',
+        precision,
+    ]
     if band_rows is not None:
         command += ['--band-rows', str(band_rows)]
     command += ['--calls', str(calls)]
@@ -144,8 +162,19 @@ def write_rst(path):
 
     path = Path(path)
     table = QTable.read(path)
-    columns = ['version', 'size', 'model', 'precision', 'seconds', 'cpu_s', 'warm_s',
-               'network_alone_s', 'not_network', 'peak_rss_MiB', 'n_sources']
+    columns = [
+        'version',
+        'size',
+        'model',
+        'precision',
+        'seconds',
+        'cpu_s',
+        'warm_s',
+        'network_alone_s',
+        'not_network',
+        'peak_rss_MiB',
+        'n_sources',
+    ]
     view = table[columns]
     for name in columns[4:-1]:
         view[name].info.format = {'peak_rss_MiB': '.0f', 'not_network': '.2f'}.get(name, '.1f')
@@ -159,12 +188,17 @@ def write_rst(path):
     for stage in dict.fromkeys(stages['stage']):
         row = [stage]
         for size, model, precision in configs:
-            match = (stages['stage'] == stage) & (stages['size'] == size) \
-                & (stages['model'] == model) & (stages['precision'] == precision)
+            match = (
+                (stages['stage'] == stage)
+                & (stages['size'] == size)
+                & (stages['model'] == model)
+                & (stages['precision'] == precision)
+            )
             row.append(float(stages['seconds'][match][0]) if match.any() else float('nan'))
         rows.append(row)
-    names = ['stage'] + [f'{size} {model.removeprefix("asidl-")} {precision}'
-                         for size, model, precision in configs]
+    names = ['stage'] + [
+        f'{size} {model.removeprefix("asidl-")} {precision}' for size, model, precision in configs
+    ]
     pivot = QTable(rows=rows, names=names)
     for name in names[1:]:
         pivot[name].info.format = '.2f'
@@ -175,20 +209,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--sizes', type=int, nargs='+', default=[2560, 10560])
     parser.add_argument('--models', nargs='+', default=['asidl-default', 'asidl-fast'])
-    parser.add_argument('--precisions', nargs='+', default=['f32', 'bf16'],
-                        choices=('f32', 'bf16'))
+    parser.add_argument('--precisions', nargs='+', default=['f32', 'bf16'], choices=('f32', 'bf16'))
     parser.add_argument('--band-rows', type=int, default=None)
-    parser.add_argument('--calls', type=int, default=1,
-                        help='finder calls per process on frames up to 4096 pixels wide '
-                             '(the first is cold, the last is reported as warm)')
-    parser.add_argument('--frames', default='/tmp/asidl_frames',
-                        help='directory of the simulated frames (made once)')
-    parser.add_argument('--pythonpath', default=None,
-                        help='run this checkout of asidl in the measuring processes')
+    parser.add_argument(
+        '--calls',
+        type=int,
+        default=1,
+        help='finder calls per process on frames up to 4096 pixels wide '
+        '(the first is cold, the last is reported as warm)',
+    )
+    parser.add_argument(
+        '--frames',
+        default='/tmp/asidl_frames',
+        help='directory of the simulated frames (made once)',
+    )
+    parser.add_argument(
+        '--pythonpath', default=None, help='run this checkout of asidl in the measuring processes'
+    )
     parser.add_argument('--label', default='this release')
     parser.add_argument('--output', default='benchmarks/results/large_frame.ecsv')
-    parser.add_argument('--rst', action='store_true',
-                        help='only write the RST tables of an existing --output')
+    parser.add_argument(
+        '--rst', action='store_true', help='only write the RST tables of an existing --output'
+    )
     parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rst:
@@ -214,35 +256,83 @@ def main(argv=None):
         float32_mib = size * size * 4 / 2**20
         for model in args.models:
             for precision in args.precisions:
-                r = measure(path, model, precision, args.band_rows, args.pythonpath,
-                            calls=args.calls if size <= 4096 else 1)
+                r = measure(
+                    path,
+                    model,
+                    precision,
+                    args.band_rows,
+                    args.pythonpath,
+                    calls=args.calls if size <= 4096 else 1,
+                )
                 alone = r.get('network_alone', float('nan'))
-                rows.append((args.label, size, density, model, precision, r['find'],
-                             size * size / r['find'] / 1e6, r['cpu_seconds'], r['warm'], alone,
-                             1 - alone / r['warm'], r['peak_rss_mib'], float32_mib,
-                             r['n_sources'], r['read'], r['startup'], os.cpu_count()))
-                print(f"{args.label}: {size}x{size} {model} {precision}: finder call "
-                      f"{r['find']:.1f} s ({r['cpu_seconds']:.1f} s CPU), warm {r['warm']:.1f} s,"
-                      f" the network alone {alone:.1f} s ({r.get('network_alone_cpu', 0):.1f} s "
-                      f"CPU); peak RSS {r['peak_rss_mib']:.0f} MiB "
-                      f"({r['peak_rss_mib'] / float32_mib:.1f}x the float32 image); "
-                      f"read {r['read']:.1f} s, start-up {r['startup']:.1f} s, "
-                      f"{r['n_sources']} sources", flush=True)
+                rows.append(
+                    (
+                        args.label,
+                        size,
+                        density,
+                        model,
+                        precision,
+                        r['find'],
+                        size * size / r['find'] / 1e6,
+                        r['cpu_seconds'],
+                        r['warm'],
+                        alone,
+                        1 - alone / r['warm'],
+                        r['peak_rss_mib'],
+                        float32_mib,
+                        r['n_sources'],
+                        r['read'],
+                        r['startup'],
+                        os.cpu_count(),
+                    )
+                )
+                print(
+                    f'{args.label}: {size}x{size} {model} {precision}: finder call '
+                    f'{r["find"]:.1f} s ({r["cpu_seconds"]:.1f} s CPU), warm {r["warm"]:.1f} s,'
+                    f' the network alone {alone:.1f} s ({r.get("network_alone_cpu", 0):.1f} s '
+                    f'CPU); peak RSS {r["peak_rss_mib"]:.0f} MiB '
+                    f'({r["peak_rss_mib"] / float32_mib:.1f}x the float32 image); '
+                    f'read {r["read"]:.1f} s, start-up {r["startup"]:.1f} s, '
+                    f'{r["n_sources"]} sources',
+                    flush=True,
+                )
                 for stage, seconds in r['stages'].items():
-                    stage_rows.append((args.label, size, model, precision, stage, seconds,
-                                       seconds / r['warm']))
+                    stage_rows.append(
+                        (args.label, size, model, precision, stage, seconds, seconds / r['warm'])
+                    )
                 if r['stages']:
-                    print('   ' + ', '.join(f'{k} {v:.2f}' for k, v in r['stages'].items()),
-                          flush=True)
-    table = QTable(rows=rows, names=('version', 'size', 'density', 'model', 'precision',
-                                     'seconds', 'Mpix_per_s', 'cpu_s', 'warm_s',
-                                     'network_alone_s', 'not_network', 'peak_rss_MiB',
-                                     'float32_image_MiB', 'n_sources', 'read_s', 'startup_s',
-                                     'cpus'))
+                    print(
+                        '   ' + ', '.join(f'{k} {v:.2f}' for k, v in r['stages'].items()),
+                        flush=True,
+                    )
+    table = QTable(
+        rows=rows,
+        names=(
+            'version',
+            'size',
+            'density',
+            'model',
+            'precision',
+            'seconds',
+            'Mpix_per_s',
+            'cpu_s',
+            'warm_s',
+            'network_alone_s',
+            'not_network',
+            'peak_rss_MiB',
+            'float32_image_MiB',
+            'n_sources',
+            'read_s',
+            'startup_s',
+            'cpus',
+        ),
+    )
     save_result(table, args.output)
     if stage_rows:
-        stages = QTable(rows=stage_rows, names=('version', 'size', 'model', 'precision',
-                                                'stage', 'seconds', 'fraction'))
+        stages = QTable(
+            rows=stage_rows,
+            names=('version', 'size', 'model', 'precision', 'stage', 'seconds', 'fraction'),
+        )
         save_result(stages, str(args.output).replace('.ecsv', '_stages.ecsv'))
     write_rst(args.output)
 

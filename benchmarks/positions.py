@@ -28,8 +28,10 @@ def _errors(tbl, truth):
     if tbl is None:
         return err
     di, ti = match_sources(tbl['x_centroid'], tbl['y_centroid'], truth['x'], truth['y'])
-    err[ti] = np.hypot(np.asarray(tbl['x_centroid'])[di] - truth['x'][ti],
-                       np.asarray(tbl['y_centroid'])[di] - truth['y'][ti])
+    err[ti] = np.hypot(
+        np.asarray(tbl['x_centroid'])[di] - truth['x'][ti],
+        np.asarray(tbl['y_centroid'])[di] - truth['y'][ti],
+    )
     return err
 
 
@@ -48,28 +50,35 @@ def main(argv=None):
             frame = meerlicht_frame(density, seed=7000 + 100 * int(density) + i)
             truth = frame.targets
             ours.append(_errors(finder(frame.data), truth))
-            dao.append(_errors(classical_catalogs(frame.data, frame.parameters.fwhm,
-                                                 {'DAOStarFinder': (5,)})
-                              ['DAOStarFinder'][5], truth))
+            dao.append(
+                _errors(
+                    classical_catalogs(frame.data, frame.parameters.fwhm, {'DAOStarFinder': (5,)})[
+                        'DAOStarFinder'
+                    ][5],
+                    truth,
+                )
+            )
             truths.append(truth)
     ours, dao = np.concatenate(ours), np.concatenate(dao)
     snr = np.asarray(vstack(truths)['snr'])
 
     def rms(e):
-        return float(np.sqrt(np.nanmean(e ** 2))) if np.isfinite(e).any() else np.nan
+        return float(np.sqrt(np.nanmean(e**2))) if np.isfinite(e).any() else np.nan
 
     both = np.isfinite(ours) & np.isfinite(dao)
     rows = [('found by both', int(both.sum()), rms(ours[both]), rms(dao[both]))]
     for low, high in ((3, 10), (10, 50), (50, 200), (200, np.inf)):
         sel = (snr >= low) & (snr < high)
         rows.append((f'S/N {low}-{high}', int(sel.sum()), rms(ours[sel]), rms(dao[sel])))
-    table = QTable(rows=rows, names=('stars', 'n_true', 'rms_UNetLoGFinder_px',
-                                     'rms_DAOStarFinder_px'))
+    table = QTable(
+        rows=rows, names=('stars', 'n_true', 'rms_UNetLoGFinder_px', 'rms_DAOStarFinder_px')
+    )
     for col in table.colnames[2:]:
         table[col].info.format = '.3f'
     table.meta['model'] = args.model
-    table.meta['note'] = ('DAOStarFinder at 5 sigma with the true FWHM, on background-subtracted '
-                          'frames')
+    table.meta['note'] = (
+        'DAOStarFinder at 5 sigma with the true FWHM, on background-subtracted frames'
+    )
     table.pprint()
     save_result(table, args.output)
 

@@ -32,8 +32,11 @@ def finders(name):
     entry = model_info(name)
     keras_model = load_model(name)[0]
     return {
-        'tensorflow f32': UNetLoGFinder(model=keras_model, threshold=entry.get('threshold'),
-                                        normalization=entry['normalization']),
+        'tensorflow f32': UNetLoGFinder(
+            model=keras_model,
+            threshold=entry.get('threshold'),
+            normalization=entry['normalization'],
+        ),
         'openvino f32': UNetLoGFinder(model=name, precision='f32'),
         'openvino bf16': UNetLoGFinder(model=name, precision='bf16'),
     }
@@ -59,12 +62,40 @@ def main(argv=None):
             for label, s in scores.items():
                 c = combine_scores(s)
                 d_dice, d_rms = c['dice'] - ref['dice'], c['rms'] - ref['rms']
-                rows.append((name, density, label, c['tp'], c['fp'], c['fn'], c['dice'],
-                             c['rms'], d_dice, d_rms))
-                print(f'{name:14s} {density:4d}/arcmin2 {label:15s} Dice {c["dice"]:.4f} '
-                      f'({d_dice:+.4f})  RMS {c["rms"]:.4f} px ({d_rms:+.4f})', flush=True)
-    table = QTable(rows=rows, names=('model', 'density', 'engine', 'TP', 'FP', 'FN', 'Dice',
-                                     'RMS_px', 'dDice_vs_f32', 'dRMS_vs_f32'))
+                rows.append(
+                    (
+                        name,
+                        density,
+                        label,
+                        c['tp'],
+                        c['fp'],
+                        c['fn'],
+                        c['dice'],
+                        c['rms'],
+                        d_dice,
+                        d_rms,
+                    )
+                )
+                print(
+                    f'{name:14s} {density:4d}/arcmin2 {label:15s} Dice {c["dice"]:.4f} '
+                    f'({d_dice:+.4f})  RMS {c["rms"]:.4f} px ({d_rms:+.4f})',
+                    flush=True,
+                )
+    table = QTable(
+        rows=rows,
+        names=(
+            'model',
+            'density',
+            'engine',
+            'TP',
+            'FP',
+            'FN',
+            'Dice',
+            'RMS_px',
+            'dDice_vs_f32',
+            'dRMS_vs_f32',
+        ),
+    )
     table.meta['frames_per_density'] = args.frames
     table.meta['frame'] = '512x512 MeerLICHT-like raw frames with artifacts (benchmarks/common.py)'
     save_result(table, args.output)

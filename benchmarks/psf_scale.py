@@ -43,8 +43,7 @@ from asidl.evaluation import combine_scores  # noqa: E402
 FWHMS = (1.2, 1.6, 2.5, 3.5, 5.0, 6.5, 8.0, 10.0, 12.0)
 DENSITIES = (10, 75)
 CONDITION_FWHMS = (2.5, 8.0)
-CONDITIONS = ('sky 30 e-', 'sky 4000 e-', 'background subtracted', 'no artifacts',
-              'King cluster')
+CONDITIONS = ('sky 30 e-', 'sky 4000 e-', 'background subtracted', 'no artifacts', 'King cluster')
 
 
 def make_frame(fwhm, density, seed, condition='default', shape=(512, 512)):
@@ -86,19 +85,27 @@ def sep_matched_catalogs(data, fwhm, thresholds=SEP_MATCHED_THRESHOLDS):
     from photutils.background import Background2D, MedianBackground
 
     data = np.asarray(data, dtype=float)
-    bkg = Background2D(data, 64, filter_size=3, sigma_clip=SigmaClip(3.0),
-                       bkg_estimator=MedianBackground(), exclude_percentile=90)
+    bkg = Background2D(
+        data,
+        64,
+        filter_size=3,
+        sigma_clip=SigmaClip(3.0),
+        bkg_estimator=MedianBackground(),
+        exclude_percentile=90,
+    )
     sub = np.ascontiguousarray(data - bkg.background)
     sigma = fwhm / GAUSSIAN_FWHM_PER_SIGMA
     half = int(np.ceil(2 * fwhm))
-    yy, xx = np.mgrid[-half:half + 1, -half:half + 1]
-    kernel = np.exp(-0.5 * (xx ** 2 + yy ** 2) / sigma ** 2)
+    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
+    kernel = np.exp(-0.5 * (xx**2 + yy**2) / sigma**2)
     out = {}
     for k in thresholds:
-        objects = sep.extract(sub, k, err=bkg.background_rms, filter_kernel=kernel,
-                              minarea=3)
-        out[k] = None if len(objects) == 0 else QTable(
-            {'x_centroid': objects['x'], 'y_centroid': objects['y']})
+        objects = sep.extract(sub, k, err=bkg.background_rms, filter_kernel=kernel, minarea=3)
+        out[k] = (
+            None
+            if len(objects) == 0
+            else QTable({'x_centroid': objects['x'], 'y_centroid': objects['y']})
+        )
     return out
 
 
@@ -134,8 +141,9 @@ def run_point(finders, fwhm, density, condition, n_frames):
     row['targets'] = sum(s['tp'] + s['fn'] for s in scores['asidl, fwhm given'])
     errors = np.asarray(errors, dtype=float)
     row['fwhm error'] = float(np.nanmean(errors)) if np.isfinite(errors).any() else np.nan
-    row['fwhm max error'] = float(np.nanmax(np.abs(errors))) if np.isfinite(errors).any() \
-        else np.nan
+    row['fwhm max error'] = (
+        float(np.nanmax(np.abs(errors))) if np.isfinite(errors).any() else np.nan
+    )
     row['unmeasured'] = int(np.count_nonzero(~np.isfinite(errors)))
     row['block'] = int(max(factors, default=1))
     return row
@@ -162,35 +170,74 @@ def main(argv=None):
     for condition, density, fwhm in points:
         row = run_point(finders, fwhm, density, condition, args.frames)
         best = max(row['DAOStarFinder'], row['SEP'], row['SEP, matched filter'])
-        rows.append((condition, density, fwhm, row['targets'], row['asidl, fwhm given'],
-                     row['asidl, measuring fwhm'], row['asidl, no resampling'],
-                     row['DAOStarFinder'], row['DAOStarFinder sigma'], row['SEP'],
-                     row['SEP sigma'], row['SEP, matched filter'],
-                     row['SEP, matched filter sigma'], row['asidl, measuring fwhm'] - best,
-                     row['fwhm error'], row['fwhm max error'], row['unmeasured'],
-                     row['block']))
-        print(f'{condition:22s} {density:3d}/arcmin2 FWHM {fwhm:4.1f}: given '
-              f'{row["asidl, fwhm given"]:.3f} measured {row["asidl, measuring fwhm"]:.3f} '
-              f'no resampling {row["asidl, no resampling"]:.3f} DAO {row["DAOStarFinder"]:.3f} '
-              f'SEP {row["SEP"]:.3f} SEP matched {row["SEP, matched filter"]:.3f}  '
-              f'FWHM error {row["fwhm error"]:+.3f} '
-              f'block {row["block"]}  [{time.perf_counter() - start:.0f} s]', flush=True)
-    table = QTable(rows=rows, names=(
-        'condition', 'density', 'fwhm', 'targets', 'given', 'measured', 'no_resampling',
-        'DAOStarFinder', 'DAO_sigma', 'SEP', 'SEP_sigma', 'SEP_matched', 'SEP_matched_sigma',
-        'margin', 'fwhm_error',
-        'fwhm_max_error', 'unmeasured', 'block'))
+        rows.append(
+            (
+                condition,
+                density,
+                fwhm,
+                row['targets'],
+                row['asidl, fwhm given'],
+                row['asidl, measuring fwhm'],
+                row['asidl, no resampling'],
+                row['DAOStarFinder'],
+                row['DAOStarFinder sigma'],
+                row['SEP'],
+                row['SEP sigma'],
+                row['SEP, matched filter'],
+                row['SEP, matched filter sigma'],
+                row['asidl, measuring fwhm'] - best,
+                row['fwhm error'],
+                row['fwhm max error'],
+                row['unmeasured'],
+                row['block'],
+            )
+        )
+        print(
+            f'{condition:22s} {density:3d}/arcmin2 FWHM {fwhm:4.1f}: given '
+            f'{row["asidl, fwhm given"]:.3f} measured {row["asidl, measuring fwhm"]:.3f} '
+            f'no resampling {row["asidl, no resampling"]:.3f} DAO {row["DAOStarFinder"]:.3f} '
+            f'SEP {row["SEP"]:.3f} SEP matched {row["SEP, matched filter"]:.3f}  '
+            f'FWHM error {row["fwhm error"]:+.3f} '
+            f'block {row["block"]}  [{time.perf_counter() - start:.0f} s]',
+            flush=True,
+        )
+    table = QTable(
+        rows=rows,
+        names=(
+            'condition',
+            'density',
+            'fwhm',
+            'targets',
+            'given',
+            'measured',
+            'no_resampling',
+            'DAOStarFinder',
+            'DAO_sigma',
+            'SEP',
+            'SEP_sigma',
+            'SEP_matched',
+            'SEP_matched_sigma',
+            'margin',
+            'fwhm_error',
+            'fwhm_max_error',
+            'unmeasured',
+            'block',
+        ),
+    )
     table.meta['model'] = args.model
     table.meta['frames_per_point'] = args.frames
-    table.meta['frame'] = ('512x512 simulated raw frames, 0.56"/pixel, Moffat beta 3, sky 400 '
-                           'e- unless stated, artifacts unless stated')
+    table.meta['frame'] = (
+        '512x512 simulated raw frames, 0.56"/pixel, Moffat beta 3, sky 400 '
+        'e- unless stated, artifacts unless stated'
+    )
     table.meta['columns'] = (
         'given, measured, no_resampling: Dice of UNetLoGFinder with fwhm given, measured, and '
         'searched at the image scale; DAOStarFinder, SEP: Dice at their best threshold '
         '(*_sigma), SEP_matched with a Gaussian filter of the true FWHM; margin: measured '
         'minus the best classical; fwhm_error: mean relative '
         'error of the measured FWHM, fwhm_max_error the largest; unmeasured: frames whose '
-        'FWHM could not be measured; block: block size used')
+        'FWHM could not be measured; block: block size used'
+    )
     save_result(table, args.output)
 
 

@@ -43,8 +43,10 @@ from asidl.evaluation import (  # noqa: E402
 SETTINGS = {'SEP': (1.5, 3.0), 'DAOStarFinder': (3.0, 5.0)}
 
 #: Cutouts shown in the figure: (y slice, x slice) per image file.
-CUTOUTS = {'M6707HH.fits': (slice(300, 450), slice(300, 450)),
-           'spitzer_example_image.fits': (slice(180, 330), slice(430, 580))}
+CUTOUTS = {
+    'M6707HH.fits': (slice(300, 450), slice(300, 450)),
+    'spitzer_example_image.fits': (slice(180, 330), slice(430, 580)),
+}
 
 
 def fitted_fwhm(data, reference):
@@ -57,16 +59,18 @@ def fitted_fwhm(data, reference):
     bad = ~np.isfinite(data)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        fwhm = fit_fwhm(np.where(bad, 0.0, data - np.nanmedian(data)), xypos=xy, fit_shape=7,
-                        mask=bad)
+        fwhm = fit_fwhm(
+            np.where(bad, 0.0, data - np.nanmedian(data)), xypos=xy, fit_shape=7, mask=bad
+        )
     return float(np.nanmedian(fwhm))
 
 
 def classical(name, nsigma, fwhm):
     """A classical finder whose background is estimated on the frame it searches."""
+
     def run(frame, mask=None):
-        return classical_finders(frame, fwhm=fwhm, nsigma=nsigma, mask=mask)[name](frame,
-                                                                                 mask=mask)
+        return classical_finders(frame, fwhm=fwhm, nsigma=nsigma, mask=mask)[name](frame, mask=mask)
+
     return run
 
 
@@ -82,15 +86,27 @@ def real_images(directory, models):
             finders.update({f'{name} ({k:g} sigma)': classical(name, k, fwhm) for k in levels})
         for label, finder in finders.items():
             result = negative_image_test(data, finder)
-            rows.append((path.name, label, result['found'], result['negative'],
-                         result['false_fraction'], result['net']))
+            rows.append(
+                (
+                    path.name,
+                    label,
+                    result['found'],
+                    result['negative'],
+                    result['false_fraction'],
+                    result['net'],
+                )
+            )
             catalogs[path.name, label] = (result['catalog'], result['negative_catalog'])
-            print(f'{path.name:28s} {label:32s} found {result["found"]:6d} '
-                  f'negative {result["negative"]:6d} false {result["false_fraction"]:6.1%} '
-                  f'net {result["net"]:6d}', flush=True)
+            print(
+                f'{path.name:28s} {label:32s} found {result["found"]:6d} '
+                f'negative {result["negative"]:6d} false {result["false_fraction"]:6.1%} '
+                f'net {result["net"]:6d}',
+                flush=True,
+            )
         print(f'{path.name}: FWHM {fwhm:.2f} px for DAOStarFinder')
-    table = QTable(rows=rows, names=('image', 'finder', 'found', 'negative', 'false_fraction',
-                                     'net'))
+    table = QTable(
+        rows=rows, names=('image', 'finder', 'found', 'negative', 'false_fraction', 'net')
+    )
     return table, catalogs
 
 
@@ -121,21 +137,25 @@ def simulated(models, frames=2):
                     negative += result['negative']
                     found += result['found']
                 rows.append((density, noise, model, found, fp, negative))
-                print(f'{density:4d}/arcmin2 {noise:10s} {model:14s} found {found:6d} '
-                      f'FP (truth) {fp:6d}  negative {negative:6d}', flush=True)
-    return QTable(rows=rows, names=('density', 'noise', 'model', 'found', 'FP_truth',
-                                    'negative'))
+                print(
+                    f'{density:4d}/arcmin2 {noise:10s} {model:14s} found {found:6d} '
+                    f'FP (truth) {fp:6d}  negative {negative:6d}',
+                    flush=True,
+                )
+    return QTable(rows=rows, names=('density', 'noise', 'model', 'found', 'FP_truth', 'negative'))
 
 
 def figure(directory, catalogs, labels, output):
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from astropy.visualization import AsinhStretch, ImageNormalize, ZScaleInterval
 
     images = [name for name in CUTOUTS if (Path(directory) / name).exists()]
-    fig, axes = plt.subplots(2 * len(images), len(labels),
-                             figsize=(3.2 * len(labels), 6.4 * len(images)), squeeze=False)
+    fig, axes = plt.subplots(
+        2 * len(images), len(labels), figsize=(3.2 * len(labels), 6.4 * len(images)), squeeze=False
+    )
     for i, name in enumerate(images):
         data = fits.getdata(Path(directory) / name).astype(float)
         ys, xs = CUTOUTS[name]
@@ -152,10 +172,17 @@ def figure(directory, catalogs, labels, output):
                     y = np.asarray(tbl['y_centroid']) - ys.start
                     inside = (x >= 0) & (x < cut.shape[1]) & (y >= 0) & (y < cut.shape[0])
                     n = int(inside.sum())
-                    ax.scatter(x[inside], y[inside], s=40, facecolors='none',
-                               edgecolors='tab:red', linewidths=0.8)
-                ax.set_title(f'{label}\n{"reflected " if which else ""}{name.split(".")[0]}: '
-                             f'{n}', fontsize=8)
+                    ax.scatter(
+                        x[inside],
+                        y[inside],
+                        s=40,
+                        facecolors='none',
+                        edgecolors='tab:red',
+                        linewidths=0.8,
+                    )
+                ax.set_title(
+                    f'{label}\n{"reflected " if which else ""}{name.split(".")[0]}: {n}', fontsize=8
+                )
                 ax.set_xlim(-0.5, cut.shape[1] - 0.5)
                 ax.set_ylim(-0.5, cut.shape[0] - 0.5)
                 ax.set_xticks([])
@@ -167,12 +194,16 @@ def figure(directory, catalogs, labels, output):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument('directory', nargs='?', default='../shared/data/real',
-                        help='directory of real FITS images')
+    parser.add_argument(
+        'directory', nargs='?', default='../shared/data/real', help='directory of real FITS images'
+    )
     parser.add_argument('--models', nargs='+', default=['asidl-default'])
     parser.add_argument('--frames', type=int, default=2, help='simulated frames per point')
-    parser.add_argument('--no-simulated', action='store_true',
-                        help='skip the check against the truth on simulated frames')
+    parser.add_argument(
+        '--no-simulated',
+        action='store_true',
+        help='skip the check against the truth on simulated frames',
+    )
     parser.add_argument('--results', default='benchmarks/results')
     parser.add_argument('--figure', default='docs/_static/purity_cutouts.png')
     args = parser.parse_args(argv)
@@ -184,7 +215,9 @@ def main(argv=None):
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
         # The first two models (the current one and the one it replaced).
         labels = [f'UNetLoGFinder ({m})' for m in args.models[:2]] + [
-            'SEP (1.5 sigma)', 'DAOStarFinder (5 sigma)']
+            'SEP (1.5 sigma)',
+            'DAOStarFinder (5 sigma)',
+        ]
         figure(args.directory, catalogs, labels, args.figure)
     if not args.no_simulated:
         sim = simulated(args.models, args.frames)

@@ -41,8 +41,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--frames', type=int, default=4, help='frames per density')
     parser.add_argument('--model', default='asidl-default')
-    parser.add_argument('--no-matched-filter', action='store_true',
-                        help='skip the ideal matched-filter reference')
+    parser.add_argument(
+        '--no-matched-filter', action='store_true', help='skip the ideal matched-filter reference'
+    )
     parser.add_argument('--output', default='benchmarks/results/quality_vs_density.ecsv')
     args = parser.parse_args(argv)
 
@@ -59,11 +60,14 @@ def main(argv=None):
                     classical.setdefault(name, {}).setdefault(k, []).append(score(tbl, truth))
             if not args.no_matched_filter:
                 clean = meerlicht_frame(density, seed=1000 * density + i, artifacts=False)
-                for label, f in (('matched filter, ideal', frame),
-                                 ('matched filter, ideal, no artifacts', clean)):
+                for label, f in (
+                    ('matched filter, ideal', frame),
+                    ('matched filter, ideal, no artifacts', clean),
+                ):
                     for k, tbl in matched_filter_catalogs(f).items():
                         classical.setdefault(label, {}).setdefault(k, []).append(
-                            score(tbl, f.targets))
+                            score(tbl, f.targets)
+                        )
         area = args.frames * 512 * 512 * (frame.parameters.pixel_scale / 60) ** 2
         results = [('UNetLoGFinder', ours)]
         for name, by_k in classical.items():
@@ -73,10 +77,15 @@ def main(argv=None):
             c = combine_scores(scores)
             tp, fp, fn, dice, rms = c['tp'], c['fp'], c['fn'], c['dice'], c['rms']
             rows.append((density, name, tp, fp, fn, dice, rms, (tp + fn) / area))
-            print(f'{density:4d}/arcmin2  {name:26s} TP {tp:5d} FP {fp:5d} FN {fn:5d} '
-                  f'Dice {dice:.3f}  RMS {rms:.3f} px', flush=True)
-    table = QTable(rows=rows, names=('density', 'finder', 'TP', 'FP', 'FN', 'Dice', 'RMS_px',
-                                     'true_per_arcmin2'))
+            print(
+                f'{density:4d}/arcmin2  {name:26s} TP {tp:5d} FP {fp:5d} FN {fn:5d} '
+                f'Dice {dice:.3f}  RMS {rms:.3f} px',
+                flush=True,
+            )
+    table = QTable(
+        rows=rows,
+        names=('density', 'finder', 'TP', 'FP', 'FN', 'Dice', 'RMS_px', 'true_per_arcmin2'),
+    )
     table.meta['model'] = args.model
     table.meta['frames_per_density'] = args.frames
     table.meta['frame'] = '512x512 MeerLICHT-like raw frames with artifacts (benchmarks/common.py)'

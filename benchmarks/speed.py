@@ -65,44 +65,96 @@ def daofinder(data, fwhm):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--sizes', type=int, nargs='+', default=[2048, 2560])
-    parser.add_argument('--density', type=float, default=75.0,
-                        help='stars (S/N >= 3) per square arcminute (default: %(default)s)')
+    parser.add_argument(
+        '--density',
+        type=float,
+        default=75.0,
+        help='stars (S/N >= 3) per square arcminute (default: %(default)s)',
+    )
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--models', nargs='+', default=['asidl-default', 'asidl-fast'])
-    parser.add_argument('--precisions', nargs='+', default=['f32', 'bf16'],
-                        choices=('f32', 'bf16'))
-    parser.add_argument('--no-daofinder', action='store_true',
-                        help='skip DAOStarFinder (slow on large frames)')
+    parser.add_argument('--precisions', nargs='+', default=['f32', 'bf16'], choices=('f32', 'bf16'))
+    parser.add_argument(
+        '--no-daofinder', action='store_true', help='skip DAOStarFinder (slow on large frames)'
+    )
     parser.add_argument('--output', default='benchmarks/results/speed.ecsv')
     args = parser.parse_args(argv)
 
-    finders = {(m, p): UNetLoGFinder(model=m, precision=p)
-               for m in args.models for p in args.precisions}
+    finders = {
+        (m, p): UNetLoGFinder(model=m, precision=p) for m in args.models for p in args.precisions
+    }
     rows = []
     for size in args.sizes:
         frame = meerlicht_frame(args.density, seed=size, shape=(size, size))
         data = frame.data
-        runs = [(f'asidl {m} {p}', 'asidl', m, f.engine, f.precision, partial(f, data))
-                for (m, p), f in finders.items()]
+        runs = [
+            (f'asidl {m} {p}', 'asidl', m, f.engine, f.precision, partial(f, data))
+            for (m, p), f in finders.items()
+        ]
         runs.append(('SEP', 'SEP', '', 'sep', 'f64', partial(sep_sextractor_defaults, data)))
         if not args.no_daofinder:
-            runs.append(('DAOStarFinder', 'DAOStarFinder', '', 'photutils', 'f64',
-                         partial(daofinder, data, frame.parameters.fwhm)))
+            runs.append(
+                (
+                    'DAOStarFinder',
+                    'DAOStarFinder',
+                    '',
+                    'photutils',
+                    'f64',
+                    partial(daofinder, data, frame.parameters.fwhm),
+                )
+            )
         timed = []
         for label, method, model, engine, precision, run in runs:
             seconds, table = best_time(run, args.repeats)
-            timed.append((label, method, model, engine, precision, seconds,
-                          0 if table is None else len(table)))
-            print(f'{size}x{size} {label}: {seconds:.2f} s, {size * size / seconds / 1e6:.2f} '
-                  f'Mpix/s, {timed[-1][-1]} sources', flush=True)
+            timed.append(
+                (
+                    label,
+                    method,
+                    model,
+                    engine,
+                    precision,
+                    seconds,
+                    0 if table is None else len(table),
+                )
+            )
+            print(
+                f'{size}x{size} {label}: {seconds:.2f} s, {size * size / seconds / 1e6:.2f} '
+                f'Mpix/s, {timed[-1][-1]} sources',
+                flush=True,
+            )
         sep_seconds = next(t[5] for t in timed if t[1] == 'SEP')
         for label, method, model, engine, precision, seconds, n in timed:
             ratio = seconds / sep_seconds
-            rows.append((method, model, size, engine, precision, seconds,
-                         size * size / seconds / 1e6, ratio, n, os.cpu_count()))
+            rows.append(
+                (
+                    method,
+                    model,
+                    size,
+                    engine,
+                    precision,
+                    seconds,
+                    size * size / seconds / 1e6,
+                    ratio,
+                    n,
+                    os.cpu_count(),
+                )
+            )
             print(f'  {label}: {ratio:.2f} x the time of SEP', flush=True)
-    table = QTable(rows=rows, names=('method', 'model', 'size', 'engine', 'precision',
-                                     'seconds', 'Mpix_per_s', 'vs_SEP', 'n_sources', 'cpus'))
+    table = QTable(
+        rows=rows,
+        names=(
+            'method',
+            'model',
+            'size',
+            'engine',
+            'precision',
+            'seconds',
+            'Mpix_per_s',
+            'vs_SEP',
+            'n_sources',
+            'cpus',
+        ),
+    )
     table.meta['density'] = args.density
     for name in ('seconds', 'Mpix_per_s', 'vs_SEP'):
         table[name].info.format = '.3f' if name != 'vs_SEP' else '.2f'

@@ -57,8 +57,14 @@ def recovery(catalog, tbl, wcs):
     dl = ((found.l - ref.l).wrap_at(180 * u.deg) * np.cos(ref.b.radian)).to_value(u.arcsec)
     db = (found.b - ref.b).to_value(u.arcsec)
     scatter = np.median(np.hypot(dl - dl.mean(), db - db.mean()))
-    return (float(ok.mean()), float(np.median(sep[ok].to_value(u.arcsec))), len(tbl),
-            float(dl.mean()), float(db.mean()), float(scatter))
+    return (
+        float(ok.mean()),
+        float(np.median(sep[ok].to_value(u.arcsec))),
+        len(tbl),
+        float(dl.mean()),
+        float(db.mean()),
+        float(scatter),
+    )
 
 
 def main(argv=None):
@@ -86,9 +92,18 @@ def main(argv=None):
             dao = classical_finders(data, fwhm=1.5, nsigma=nsigma)['DAOStarFinder']
             frac, offset, n, dl, db, scatter = recovery(catalog, dao(data), wcs)
         rows.append((f'DAOStarFinder ({nsigma} sigma)', n, frac, offset, dl, db, scatter))
-    table = QTable(rows=rows, names=('finder', 'N', 'recovered', 'median_offset_arcsec',
-                                     'mean_dl_arcsec', 'mean_db_arcsec',
-                                     'median_offset_minus_mean_arcsec'))
+    table = QTable(
+        rows=rows,
+        names=(
+            'finder',
+            'N',
+            'recovered',
+            'median_offset_arcsec',
+            'mean_dl_arcsec',
+            'mean_db_arcsec',
+            'median_offset_minus_mean_arcsec',
+        ),
+    )
     for name in table.colnames[2:]:
         table[name].info.format = '.3f'
     table.meta['catalog'] = f'GLIMPSE, {len(cat)} sources; match radius {RADIUS}'

@@ -12,7 +12,7 @@ from astropy.table import QTable
 def main():
     for path in sorted(Path(__file__).parent.joinpath('results').glob('*.ecsv')):
         if path.name.startswith(('large_frame', 'worker_memory')):
-            continue    # these scripts write their own tables
+            continue  # these scripts write their own tables
         table = QTable.read(path)
         for name in table.colnames:
             if table[name].dtype.kind == 'f':

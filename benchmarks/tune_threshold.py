@@ -32,8 +32,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--frames', type=int, default=2, help='frames per density')
     parser.add_argument('--model', default='asidl-default')
-    parser.add_argument('--thresholds', type=float, nargs='+',
-                        default=[0.1, 0.15, 0.2, 0.25, 0.3, 0.4])
+    parser.add_argument(
+        '--thresholds', type=float, nargs='+', default=[0.1, 0.15, 0.2, 0.25, 0.3, 0.4]
+    )
     parser.add_argument('--sigmas', type=float, nargs='+', default=[1.2, 1.43, 1.7])
     parser.add_argument('--densities', type=float, nargs='+', default=DENSITIES)
     parser.add_argument('--output', default='benchmarks/results/tune_threshold.ecsv')
@@ -41,7 +42,7 @@ def main(argv=None):
 
     densities = tuple(args.densities)
     finders = {sigma: UNetLoGFinder(model=args.model, sigma=sigma) for sigma in args.sigmas}
-    maker = UNetLoGFinder(model=args.model)       # its sigma and threshold measure the FWHM
+    maker = UNetLoGFinder(model=args.model)  # its sigma and threshold measure the FWHM
     maps = []
     for density in densities:
         for i in range(args.frames):
@@ -62,10 +63,15 @@ def main(argv=None):
                 acc += (s['tp'], s['fp'], s['fn'])
             dice = {d: 2 * a[0] / max(2 * a[0] + a[1] + a[2], 1) for d, a in per_density.items()}
             rows.append((sigma, tau, *[dice[d] for d in densities], np.mean(list(dice.values()))))
-            print(f'sigma {sigma:.2f} tau {tau:.2f}: ' + ' '.join(
-                f'{dice[d]:.3f}' for d in densities) + f'  mean {rows[-1][-1]:.3f}', flush=True)
-    table = QTable(rows=rows, names=('sigma', 'tau', *[f'Dice_{d:g}' for d in densities],
-                                     'Dice_mean'))
+            print(
+                f'sigma {sigma:.2f} tau {tau:.2f}: '
+                + ' '.join(f'{dice[d]:.3f}' for d in densities)
+                + f'  mean {rows[-1][-1]:.3f}',
+                flush=True,
+            )
+    table = QTable(
+        rows=rows, names=('sigma', 'tau', *[f'Dice_{d:g}' for d in densities], 'Dice_mean')
+    )
     table.meta['model'] = args.model
     table.meta['frames_per_density'] = args.frames
     save_result(table, args.output)

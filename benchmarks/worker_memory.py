@@ -61,34 +61,82 @@ def main(argv=None):
             paths = []
             for k in range(args.n_files):
                 path = Path(tmp) / f'frame{size}_{k}.fits'
-                make_frame(size, path, args.density + k)   # distinct frames
+                make_frame(size, path, args.density + k)  # distinct frames
                 paths.append(str(path))
-            with LocalCluster(n_workers=1, threads_per_worker=args.threads, processes=True,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                    Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=1,
+                    threads_per_worker=args.threads,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 baseline = next(iter(client.run(_peak_rss_mib).values()))
                 t0 = time.perf_counter()
-                result = find_stars_in_files(paths, client=client, out_dir=Path(tmp) / 'cats',
-                                             model=args.model, overwrite=True)
+                result = find_stars_in_files(
+                    paths,
+                    client=client,
+                    out_dir=Path(tmp) / 'cats',
+                    model=args.model,
+                    overwrite=True,
+                )
                 seconds = time.perf_counter() - t0
                 peak = next(iter(client.run(_peak_rss_mib).values()))
                 built = next(iter(client.run(_finders_built).values()))
             assert result.ok, result.failures
             image_mib = size * size * 4 / 2**20
-            rows.append((size, args.n_files, args.model, args.threads, seconds,
-                         int(result.summary['n_sources'].sum()), built, baseline, peak,
-                         image_mib, peak / image_mib))
-            print(f'{size}x{size}, {args.n_files} files: {seconds:.1f} s, worker peak '
-                  f'{peak:.0f} MiB (idle {baseline:.0f} MiB, float32 image {image_mib:.0f} '
-                  f'MiB), finders built: {built}', flush=True)
+            rows.append(
+                (
+                    size,
+                    args.n_files,
+                    args.model,
+                    args.threads,
+                    seconds,
+                    int(result.summary['n_sources'].sum()),
+                    built,
+                    baseline,
+                    peak,
+                    image_mib,
+                    peak / image_mib,
+                )
+            )
+            print(
+                f'{size}x{size}, {args.n_files} files: {seconds:.1f} s, worker peak '
+                f'{peak:.0f} MiB (idle {baseline:.0f} MiB, float32 image {image_mib:.0f} '
+                f'MiB), finders built: {built}',
+                flush=True,
+            )
             for path in paths:
                 os.remove(path)
-    table = QTable(rows=rows, names=('size', 'n_files', 'model', 'threads', 'seconds',
-                                     'n_sources', 'finders_built', 'idle_rss_MiB',
-                                     'peak_rss_MiB', 'image_MiB', 'peak_over_image'))
+    table = QTable(
+        rows=rows,
+        names=(
+            'size',
+            'n_files',
+            'model',
+            'threads',
+            'seconds',
+            'n_sources',
+            'finders_built',
+            'idle_rss_MiB',
+            'peak_rss_MiB',
+            'image_MiB',
+            'peak_over_image',
+        ),
+    )
     save_result(table, args.output)
-    shown = table['size', 'n_files', 'model', 'threads', 'n_sources', 'finders_built',
-                  'peak_rss_MiB', 'image_MiB']
+    shown = table[
+        'size',
+        'n_files',
+        'model',
+        'threads',
+        'n_sources',
+        'finders_built',
+        'peak_rss_MiB',
+        'image_MiB',
+    ]
     for name in ('peak_rss_MiB', 'image_MiB'):
         shown[name].info.format = '.0f'
     shown.write(Path(args.output).with_suffix('.rst'), format='ascii.rst', overwrite=True)

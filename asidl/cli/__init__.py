@@ -45,7 +45,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog='asidl',
         description='Find stars in optical images with a U-Net and a Laplacian of Gaussian '
-                    '(AutoSourceID-Light).')
+        '(AutoSourceID-Light).',
+    )
     from .. import __version__
 
     parser.add_argument('--version', action='version', version=f'asidl {__version__}')

@@ -14,14 +14,24 @@ __all__ = ['add_parser', 'run']
 
 def add_parser(sub):
     """Add the ``demo`` command to the subparsers ``sub``."""
-    demo = sub.add_parser('demo', help='run the finder on the bundled example frame',
-                          description='Find the stars of the bundled simulated raw frame, '
-                                      'print the catalog, compare with DAOStarFinder against '
-                                      'the truth, and write an overlay PNG.')
-    demo.add_argument('--model', default=DEFAULT_MODEL,
-                      help='registered model name or model file (default: %(default)s)')
-    demo.add_argument('-o', '--output', default='asidl_demo.png',
-                      help='overlay PNG to write; empty string for none (default: %(default)s)')
+    demo = sub.add_parser(
+        'demo',
+        help='run the finder on the bundled example frame',
+        description='Find the stars of the bundled simulated raw frame, '
+        'print the catalog, compare with DAOStarFinder against '
+        'the truth, and write an overlay PNG.',
+    )
+    demo.add_argument(
+        '--model',
+        default=DEFAULT_MODEL,
+        help='registered model name or model file (default: %(default)s)',
+    )
+    demo.add_argument(
+        '-o',
+        '--output',
+        default='asidl_demo.png',
+        help='overlay PNG to write; empty string for none (default: %(default)s)',
+    )
     demo.set_defaults(func=run)
 
 
@@ -35,13 +45,15 @@ def run(args):
     from ..finder import UNetLoGFinder
 
     data, header, truth = load_example_frame()
-    print(f'Example frame: {data.shape[1]}x{data.shape[0]} raw {data.dtype} pixels, '
-          f'{header["PIXSCALE"]}"/pixel, seeing {header["SEEING"]:.1f}", '
-          f'{len(truth)} true stars with S/N >= 3.\n')
+    print(
+        f'Example frame: {data.shape[1]}x{data.shape[0]} raw {data.dtype} pixels, '
+        f'{header["PIXSCALE"]}"/pixel, seeing {header["SEEING"]:.1f}", '
+        f'{len(truth)} true stars with S/N >= 3.\n'
+    )
 
     finder = UNetLoGFinder(model=args.model)
     t0 = time.perf_counter()
-    finder(data)     # the first call builds the network's compute graph
+    finder(data)  # the first call builds the network's compute graph
     t1 = time.perf_counter()
     ours = finder(data)
     t_ours = time.perf_counter() - t1
@@ -67,19 +79,23 @@ def run(args):
         y = np.zeros(0) if tbl is None else np.asarray(tbl['y_centroid'])
         s = score_detections(x, y, truth['x'], truth['y'], radius=2.0)
         rows.append((name, len(x), s['tp'], s['fp'], s['fn'], s['dice'], s['rms'], seconds))
-    comparison = QTable(rows=rows, names=('finder', 'N', 'TP', 'FP', 'FN', 'Dice', 'RMS_px',
-                                          'seconds'))
+    comparison = QTable(
+        rows=rows, names=('finder', 'N', 'TP', 'FP', 'FN', 'Dice', 'RMS_px', 'seconds')
+    )
     for col, fmt in (('Dice', '.3f'), ('RMS_px', '.3f'), ('seconds', '.2f')):
         comparison[col].info.format = fmt
     print('Against the truth catalog (match radius 2 px):')
     comparison.pprint()
-    print(f'(UNetLoGFinder\'s first call, which also builds the network graph, took '
-          f'{t_first:.2f} s.)')
+    print(
+        f"(UNetLoGFinder's first call, which also builds the network graph, took {t_first:.2f} s.)"
+    )
 
     if args.output:
         _overlay(data, ours, dao, truth, args.output)
-        print(f'\nWrote {args.output}: UNetLoGFinder (red circles), DAOStarFinder (blue '
-              'squares) and true stars (green dots).')
+        print(
+            f'\nWrote {args.output}: UNetLoGFinder (red circles), DAOStarFinder (blue '
+            'squares) and true stars (green dots).'
+        )
     return 0
 
 
@@ -91,6 +107,11 @@ def _overlay(data, ours, dao, truth, path):
 
     fig = Figure(figsize=(9, 9))
     FigureCanvasAgg(fig)
-    plot_overlay(data, {'UNetLoGFinder': ours, 'DAOStarFinder': dao}, truth=truth,
-                 ax=fig.add_subplot(), title='asidl demo: the bundled example frame')
+    plot_overlay(
+        data,
+        {'UNetLoGFinder': ours, 'DAOStarFinder': dao},
+        truth=truth,
+        ax=fig.add_subplot(),
+        title='asidl demo: the bundled example frame',
+    )
     fig.savefig(path, dpi=110, bbox_inches='tight')

@@ -52,6 +52,9 @@ def interrupted(command, exc, result_note=''):
     (an `Interrupted`); returns the exit status, 128 + the signal number.
     """
     name = signal.Signals(exc.signum).name
-    print(f'\nasidl {command}: interrupted by {name}; catalogs already written are complete, '
-          f'run the same command again to resume{result_note}', file=sys.stderr)
+    print(
+        f'\nasidl {command}: interrupted by {name}; catalogs already written are complete, '
+        f'run the same command again to resume{result_note}',
+        file=sys.stderr,
+    )
     return 128 + exc.signum

@@ -21,15 +21,14 @@ def _line(image, y0, x0, angle, length, amplitude, width):
     yc = y0 + t * np.sin(angle)
     xc = x0 + t * np.cos(angle)
     r = int(np.ceil(2.5 * width)) + 1
-    oy, ox = np.mgrid[-r:r + 1, -r:r + 1]
+    oy, ox = np.mgrid[-r : r + 1, -r : r + 1]
     py = np.round(yc)[:, None, None].astype(int) + oy
     px = np.round(xc)[:, None, None].astype(int) + ox
     # distance of each pixel from the line
     d = np.abs(-(py - y0) * np.cos(angle) + (px - x0) * np.sin(angle))
     good = (py >= 0) & (py < ny) & (px >= 0) & (px < nx)
     vals = amplitude * np.exp(-0.5 * (d / width) ** 2)
-    lin = np.unique(np.ravel_multi_index((py[good], px[good]), (ny, nx)),
-                    return_index=True)
+    lin = np.unique(np.ravel_multi_index((py[good], px[good]), (ny, nx)), return_index=True)
     flat = image.ravel()
     flat[lin[0]] += vals[good][lin[1]]
 
@@ -57,9 +56,15 @@ def add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
             image[ys, xs] += peak_snr * sky_sigma * np.exp(-(rr - params.fwhm / 2.0) / scale)
     # Satellite and aircraft trails: long lines as wide as the PSF.
     for _ in range(params.n_trails):
-        _line(image, rng.uniform(0, ny), rng.uniform(0, nx), rng.uniform(0, np.pi),
-              3 * max(ny, nx), log_uniform(rng, 0.5, 100.0) * sky_sigma,
-              max(0.6, params.fwhm / GAUSSIAN_FWHM_PER_SIGMA * rng.uniform(0.5, 1.5)))
+        _line(
+            image,
+            rng.uniform(0, ny),
+            rng.uniform(0, nx),
+            rng.uniform(0, np.pi),
+            3 * max(ny, nx),
+            log_uniform(rng, 0.5, 100.0) * sky_sigma,
+            max(0.6, params.fwhm / GAUSSIAN_FWHM_PER_SIGMA * rng.uniform(0.5, 1.5)),
+        )
     # Diffraction spikes on bright stars: thin crosses whose length grows with flux.
     if params.spikes:
         bright = stars_flux > 0.2 * params.full_well
@@ -68,8 +73,7 @@ def add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
             length = min(4 * max(ny, nx), 6 * params.fwhm * np.sqrt(sf / params.full_well))
             amp = 2e-3 * sf / params.fwhm
             for k in range(2):
-                _line(image, sy, sx, ang0 + k * np.pi / 2, length, amp,
-                      max(0.5, params.fwhm / 6.0))
+                _line(image, sy, sx, ang0 + k * np.pi / 2, length, amp, max(0.5, params.fwhm / 6.0))
     # Cosmic rays: single pixels, short tracks and worms, sharper than any PSF.
     for _ in range(params.n_cosmic_rays):
         amp = log_uniform(rng, 5.0, 500.0) * sky_sigma
@@ -83,8 +87,15 @@ def add_artifacts(image, rng, params, stars_y, stars_x, stars_flux):
                 nx2 = min(nx - 1, ix0 + int(rng.integers(0, 2)))
                 image[ny2, nx2] += amp * rng.uniform(0.2, 1.0)
         elif kind < 0.8:
-            _line(image, cy, cx, rng.uniform(0, np.pi), log_uniform(rng, 3, 40),
-                  amp, rng.uniform(0.3, 0.6))
+            _line(
+                image,
+                cy,
+                cx,
+                rng.uniform(0, np.pi),
+                log_uniform(rng, 3, 40),
+                amp,
+                rng.uniform(0.3, 0.6),
+            )
         else:
             steps = int(rng.integers(5, 40))
             wy = np.clip(np.round(cy + np.cumsum(rng.normal(0, 0.8, steps))), 0, ny - 1)

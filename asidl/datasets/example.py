@@ -41,10 +41,24 @@ def make_example_frame(seed=_SEED):
     from .parameters import FrameParameters
 
     params = FrameParameters(
-        shape=(512, 512), pixel_scale=0.56, density=30.0, psf='moffat',
-        fwhm=2.5 / 0.56, beta=3.0, sky=400.0, read_noise=10.0, gain=1.0, bias=500.0,
-        full_well=60_000.0, saturation_adu=60_500.0, n_galaxies=6, n_cosmic_rays=40,
-        n_trails=1, spikes=True, n_hot_pixels=10)
+        shape=(512, 512),
+        pixel_scale=0.56,
+        density=30.0,
+        psf='moffat',
+        fwhm=2.5 / 0.56,
+        beta=3.0,
+        sky=400.0,
+        read_noise=10.0,
+        gain=1.0,
+        bias=500.0,
+        full_well=60_000.0,
+        saturation_adu=60_500.0,
+        n_galaxies=6,
+        n_cosmic_rays=40,
+        n_trails=1,
+        spikes=True,
+        n_hot_pixels=10,
+    )
     frame = simulate_frame(params, seed=seed)
     data = np.clip(np.round(frame.data), 0, 65535).astype(np.uint16)
     header = fits.Header()
@@ -58,8 +72,10 @@ def make_example_frame(seed=_SEED):
     header['ORIGIN'] = 'asidl.datasets'
     truth = frame.targets
     truth.remove_column('target')
-    truth.meta = {'comment': 'Target stars (S/N >= 3) of the asidl example frame; '
-                             'x, y are 0-based pixel coordinates.'}
+    truth.meta = {
+        'comment': 'Target stars (S/N >= 3) of the asidl example frame; '
+        'x, y are 0-based pixel coordinates.'
+    }
     return data, header, truth
 
 

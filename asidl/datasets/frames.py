@@ -124,14 +124,20 @@ def simulate_frame(params=None, *, seed=None, rng=None):
             adu[:, pos:] += offset
     for _ in range(params.n_hot_pixels):
         hy, hx = int(rng.integers(ny)), int(rng.integers(nx))
-        adu[hy, hx] = (params.bias + rng.uniform(0.1, 1.0) * (params.saturation_adu - params.bias)
-                       if rng.random() < 0.8 else 0.0)
+        adu[hy, hx] = (
+            params.bias + rng.uniform(0.1, 1.0) * (params.saturation_adu - params.bias)
+            if rng.random() < 0.8
+            else 0.0
+        )
     for _ in range(params.bad_columns):
         c = int(rng.integers(nx))
         start = int(rng.integers(ny))
         full_range = params.saturation_adu - params.bias
-        adu[start:, c] = (params.bias + rng.uniform(0.05, 1.0) * full_range
-                          if rng.random() < 0.5 else params.bias * rng.uniform(0, 0.5))
+        adu[start:, c] = (
+            params.bias + rng.uniform(0.05, 1.0) * full_range
+            if rng.random() < 0.5
+            else params.bias * rng.uniform(0, 0.5)
+        )
     adu = saturate(adu, params)
 
     bad_pixels = np.zeros(params.shape, dtype=bool)
@@ -156,5 +162,11 @@ def simulate_frame(params=None, *, seed=None, rng=None):
     truth['target'] = target
     truth.meta['pixel_scale'] = params.pixel_scale
     truth.meta['fwhm'] = params.fwhm
-    return SimulatedFrame(data=adu.astype(np.float32), truth=truth, mask=mask,
-                          offsets=offsets, bad_pixels=bad_pixels, parameters=params)
+    return SimulatedFrame(
+        data=adu.astype(np.float32),
+        truth=truth,
+        mask=mask,
+        offsets=offsets,
+        bad_pixels=bad_pixels,
+        parameters=params,
+    )

@@ -11,8 +11,7 @@ import numpy as np
 from .parameters import RESAMPLING_KERNELS, log_uniform
 from .stars import psf_stamps
 
-__all__ = ['block_compress', 'correlated_noise', 'expose', 'psf_scale_variance',
-           'resample_shift']
+__all__ = ['block_compress', 'correlated_noise', 'expose', 'psf_scale_variance', 'resample_shift']
 
 
 def _kernel_weights(kernel, t):
@@ -24,9 +23,10 @@ def _kernel_weights(kernel, t):
         taps = np.arange(-1, 3)
         z = np.abs(t - taps)
         a = -0.5
-        w = np.where(z <= 1, (a + 2) * z**3 - (a + 3) * z**2 + 1,
-                     a * z**3 - 5 * a * z**2 + 8 * a * z - 4 * a)
-    else:   # lanczos3
+        w = np.where(
+            z <= 1, (a + 2) * z**3 - (a + 3) * z**2 + 1, a * z**3 - 5 * a * z**2 + 8 * a * z - 4 * a
+        )
+    else:  # lanczos3
         taps = np.arange(-2, 4)
         z = t - taps
         w = np.sinc(z) * np.sinc(z / 3.0)
@@ -70,8 +70,9 @@ def resample_shift(image, dy, dx, kernel='bilinear'):
 
         q = 0.15
         for axis in (0, 1):
-            out = correlate1d(out, np.array([q, 1 - 2 * q, q], np.float32), axis=axis,
-                              mode='nearest')
+            out = correlate1d(
+                out, np.array([q, 1 - 2 * q, q], np.float32), axis=axis, mode='nearest'
+            )
     return out
 
 
@@ -121,8 +122,10 @@ def correlated_noise(rng, scene, params):
         for _ in range(int(rng.integers(2, 5))):
             wavelength = log_uniform(rng, 6.0, 60.0)
             ang = rng.uniform(0, np.pi)
-            pattern += np.sin(2 * np.pi * (xx * np.cos(ang) + yy * np.sin(ang)) / wavelength
-                              + rng.uniform(0, 2 * np.pi))
+            pattern += np.sin(
+                2 * np.pi * (xx * np.cos(ang) + yy * np.sin(ang)) / wavelength
+                + rng.uniform(0, 2 * np.pi)
+            )
         rows = gaussian_filter(rng.normal(size=ny), rng.uniform(0.5, 3.0))
         pattern += (rows / (rows.std() + 1e-12))[:, None]
         noise += (params.pattern_noise * sky_sigma * pattern / pattern.std()).astype(np.float32)

@@ -42,41 +42,41 @@ class FrameParameters:
     """
 
     shape: tuple = (128, 128)
-    pixel_scale: float = 0.56          # arcsec / pixel
-    density: float = 10.0              # stars with S/N >= TARGET_SNR per arcmin^2
-    lf_slope: float = 1.75             # dN/dF ~ F ** -lf_slope
-    min_snr: float = 0.5               # faintest stars drawn (confusion)
-    cluster_fraction: float = 0.0      # fraction of stars in a King-like cluster
-    cluster_core: float = 30.0         # core radius, pixels
+    pixel_scale: float = 0.56  # arcsec / pixel
+    density: float = 10.0  # stars with S/N >= TARGET_SNR per arcmin^2
+    lf_slope: float = 1.75  # dN/dF ~ F ** -lf_slope
+    min_snr: float = 0.5  # faintest stars drawn (confusion)
+    cluster_fraction: float = 0.0  # fraction of stars in a King-like cluster
+    cluster_core: float = 30.0  # core radius, pixels
     cluster_center: tuple = (64.0, 64.0)
-    psf: str = 'moffat'                # 'moffat' or 'gaussian'
-    fwhm: float = 4.5                  # pixels, at the frame centre
-    fwhm_gradient: float = 0.0         # relative change of FWHM per 1000 px
-    beta: float = 3.0                  # Moffat index
+    psf: str = 'moffat'  # 'moffat' or 'gaussian'
+    fwhm: float = 4.5  # pixels, at the frame centre
+    fwhm_gradient: float = 0.0  # relative change of FWHM per 1000 px
+    beta: float = 3.0  # Moffat index
     ellipticity: float = 0.0
-    angle: float = 0.0                 # radians
-    sky: float = 400.0                 # electrons / pixel
-    sky_gradient: tuple = (0.0, 0.0)   # relative change per 1000 px (y, x)
-    nebulosity: float = 0.0            # amplitude of smooth structure, in sky-noise units
-    read_noise: float = 10.0           # electrons
-    gain: float = 1.0                  # electrons / ADU
-    bias: float = 500.0                # ADU
-    amp_offsets: tuple = ()            # ((axis, position, offset ADU), ...)
-    full_well: float = 100_000.0       # electrons
+    angle: float = 0.0  # radians
+    sky: float = 400.0  # electrons / pixel
+    sky_gradient: tuple = (0.0, 0.0)  # relative change per 1000 px (y, x)
+    nebulosity: float = 0.0  # amplitude of smooth structure, in sky-noise units
+    read_noise: float = 10.0  # electrons
+    gain: float = 1.0  # electrons / ADU
+    bias: float = 500.0  # ADU
+    amp_offsets: tuple = ()  # ((axis, position, offset ADU), ...)
+    full_well: float = 100_000.0  # electrons
     saturation_adu: float = 65535.0
     n_galaxies: int = 0
     n_cosmic_rays: int = 0
     n_trails: int = 0
-    spikes: bool = False               # diffraction spikes on bright stars
+    spikes: bool = False  # diffraction spikes on bright stars
     n_hot_pixels: int = 0
     bad_columns: int = 0
-    blank_edge: int = 0                # width of a blank (off-detector) band
-    resample: str = 'none'             # 'none' or one of RESAMPLING_KERNELS
-    n_coadd: int = 1                   # dithered exposures averaged (each resampled)
-    grain: float = 0.0                 # plate grain, in sky-noise units
-    grain_scale: float = 1.0           # correlation length of the grain, pixels
-    block: int = 1                     # block-compression factor (2: 2x2 blocks)
-    pattern_noise: float = 0.0         # low-frequency pattern, in sky-noise units
+    blank_edge: int = 0  # width of a blank (off-detector) band
+    resample: str = 'none'  # 'none' or one of RESAMPLING_KERNELS
+    n_coadd: int = 1  # dithered exposures averaged (each resampled)
+    grain: float = 0.0  # plate grain, in sky-noise units
+    grain_scale: float = 1.0  # correlation length of the grain, pixels
+    block: int = 1  # block-compression factor (2: 2x2 blocks)
+    pattern_noise: float = 0.0  # low-frequency pattern, in sky-noise units
 
 
 def log_uniform(rng, low, high):
@@ -84,8 +84,7 @@ def log_uniform(rng, low, high):
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
-def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True,
-                    correlated_noise=True):
+def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True, correlated_noise=True):
     """
     Draw the parameters of a frame from the domain-randomized training
     distribution.
@@ -127,8 +126,11 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True,
     p = FrameParameters(shape=tuple(shape))
     p.pixel_scale = log_uniform(rng, 0.3, 2.0)
     per_kpix = log_uniform(rng, 0.02, 25.0)
-    p.density = density if density is not None else (
-        per_kpix / 1000.0 * (ARCSEC_PER_ARCMIN / p.pixel_scale) ** 2)
+    p.density = (
+        density
+        if density is not None
+        else (per_kpix / 1000.0 * (ARCSEC_PER_ARCMIN / p.pixel_scale) ** 2)
+    )
     p.lf_slope = rng.uniform(1.5, 2.1)
     if rng.random() < 0.3:
         p.cluster_fraction = rng.uniform(0.3, 1.0)
@@ -150,8 +152,7 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True,
     p.bias = rng.uniform(0.0, 2000.0) if rng.random() < 0.8 else 0.0
     if rng.random() < 0.3:
         axis = int(rng.integers(2))
-        p.amp_offsets = ((axis, int(rng.integers(shape[axis])),
-                          float(rng.normal(0.0, 30.0))),)
+        p.amp_offsets = ((axis, int(rng.integers(shape[axis])), float(rng.normal(0.0, 30.0))),)
     p.full_well = rng.uniform(*_FULL_WELL)
     p.saturation_adu = min(65535.0, p.bias + p.full_well / p.gain)
     p.n_galaxies = int(rng.poisson(rng.uniform(0, 300) * area_mpix))
@@ -212,9 +213,20 @@ def meerlicht_like(shape=(512, 512), density=30.0, *, rng=None, artifacts=True):
     params : `FrameParameters`
     """
     rng = np.random.default_rng(rng)
-    p = FrameParameters(shape=tuple(shape), pixel_scale=0.56, density=density, psf='moffat',
-                        fwhm=2.5 / 0.56, beta=3.0, sky=400.0, read_noise=10.0, gain=1.0,
-                        bias=500.0, full_well=100_000.0, saturation_adu=65535.0)
+    p = FrameParameters(
+        shape=tuple(shape),
+        pixel_scale=0.56,
+        density=density,
+        psf='moffat',
+        fwhm=2.5 / 0.56,
+        beta=3.0,
+        sky=400.0,
+        read_noise=10.0,
+        gain=1.0,
+        bias=500.0,
+        full_well=100_000.0,
+        saturation_adu=65535.0,
+    )
     if artifacts:
         area_mpix = shape[0] * shape[1] / 1e6
         p.n_cosmic_rays = int(rng.poisson(150 * area_mpix))

@@ -27,8 +27,9 @@ def sky_electrons(params):
     ny, nx = params.shape
     yy = (np.arange(ny) - ny / 2)[:, None] / 1000.0
     xx = (np.arange(nx) - nx / 2)[None, :] / 1000.0
-    return params.sky * np.clip(1.0 + params.sky_gradient[0] * yy
-                                + params.sky_gradient[1] * xx, 0.05, None)
+    return params.sky * np.clip(
+        1.0 + params.sky_gradient[0] * yy + params.sky_gradient[1] * xx, 0.05, None
+    )
 
 
 def psf_stamps(params, dy, dx, fwhm, size):
@@ -44,10 +45,10 @@ def psf_stamps(params, dy, dx, fwhm, size):
     sub = 3 if np.min(fwhm, initial=np.inf) < 2.5 else 1
     grid = (np.arange(sub) + 0.5) / sub - 0.5
     pix = np.arange(-half, half + 1, dtype=np.float32)
-    yy = (pix[:, None] + grid[None, :]).ravel()   # (size*sub,)
+    yy = (pix[:, None] + grid[None, :]).ravel()  # (size*sub,)
     xx = yy
-    ry = yy[None, :, None] - dy[:, None, None]     # (n, S, 1)
-    rx = xx[None, None, :] - dx[:, None, None]     # (n, 1, S)
+    ry = yy[None, :, None] - dy[:, None, None]  # (n, S, 1)
+    rx = xx[None, None, :] - dx[:, None, None]  # (n, 1, S)
     cos, sin = np.cos(params.angle), np.sin(params.angle)
     q = 1.0 - params.ellipticity
     u = rx * cos + ry * sin
@@ -78,8 +79,11 @@ def _add_stamps(image, stamps, iy, ix):
     yy, xx = np.broadcast_arrays(yy, xx)
     good = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
     flat = yy[good] * nx + xx[good]
-    image += np.bincount(flat, weights=stamps[good], minlength=ny * nx).reshape(ny, nx).astype(
-        image.dtype)
+    image += (
+        np.bincount(flat, weights=stamps[good], minlength=ny * nx)
+        .reshape(ny, nx)
+        .astype(image.dtype)
+    )
 
 
 def effective_area(params, fwhm):
@@ -100,17 +104,18 @@ def draw_stars(rng, params):
     ny, nx = params.shape
     noise_var = params.sky + params.read_noise**2
     area_eff = effective_area(params, params.fwhm)
+
     # Flux at a given S/N:  F = s^2/2 (1 + sqrt(1 + 4 A var / s^2))
     def flux_at(snr):
         return 0.5 * snr**2 * (1 + np.sqrt(1 + 4 * area_eff * noise_var / snr**2))
+
     f_min = flux_at(params.min_snr)
     f_cut = flux_at(TARGET_SNR)
     f_max = max(_MAX_FLUX_WELLS * params.full_well, 10 * f_cut)
     a = 1.0 - params.lf_slope
     frac_targets = (f_cut**a - f_max**a) / (f_min**a - f_max**a)
     pad = int(np.ceil(2 * params.fwhm)) + MASK_RADIUS
-    area_arcmin2 = ((ny + 2 * pad) * (nx + 2 * pad) * params.pixel_scale**2
-                    / ARCSEC_PER_ARCMIN**2)
+    area_arcmin2 = (ny + 2 * pad) * (nx + 2 * pad) * params.pixel_scale**2 / ARCSEC_PER_ARCMIN**2
     n_total = rng.poisson(params.density * area_arcmin2 / frac_targets)
     n_total = min(n_total, 6 * (ny + 2 * pad) * (nx + 2 * pad) // 10)
     u = rng.random(n_total)
@@ -127,7 +132,7 @@ def draw_stars(rng, params):
         phi = rng.uniform(0, 2 * np.pi, n_cluster)
         y[:n_cluster] = params.cluster_center[0] + r * np.sin(phi)
         x[:n_cluster] = params.cluster_center[1] + r * np.cos(phi)
-        keep = ((y > -pad) & (y < ny + pad) & (x > -pad) & (x < nx + pad))
+        keep = (y > -pad) & (y < ny + pad) & (x > -pad) & (x < nx + pad)
         keep[n_cluster:] = True
         y, x, flux = y[keep], x[keep], flux[keep]
     fwhm = _fwhm_at(params, y, x)
@@ -153,7 +158,7 @@ def render_stars(image, params, y, x, flux, fwhm, snr):
         # Render in chunks to bound memory for crowded frames.
         chunk = max(1, 4_000_000 // (size * size * 9))
         for start in range(0, len(idx), chunk):
-            j = idx[start:start + chunk]
+            j = idx[start : start + chunk]
             stamps = psf_stamps(params, dy[j], dx[j], fwhm[j], size)
             stamps *= flux[j, None, None].astype(np.float32)
             _add_stamps(image, stamps, iy[j], ix[j])

@@ -48,16 +48,21 @@ def build_epsf(data, catalog, *, size=15, n_stars=40, oversampling=1, mask=None)
     inside = (x > half) & (x < nx - 1 - half) & (y > half) & (y < ny - 1 - half)
     # isolated: no other detection within the cutout
     tree = cKDTree(np.column_stack([x, y]))
-    counts = np.array([len(n) for n in tree.query_ball_point(np.column_stack([x, y]),
-                                                              half * np.sqrt(2))])
+    counts = np.array(
+        [len(n) for n in tree.query_ball_point(np.column_stack([x, y]), half * np.sqrt(2))]
+    )
     candidates = np.flatnonzero(inside & (counts == 1))
     if candidates.size < 3:
-        raise ValueError(f'only {candidates.size} isolated sources to build a PSF from; '
-                         'at least 3 are needed')
+        raise ValueError(
+            f'only {candidates.size} isolated sources to build a PSF from; at least 3 are needed'
+        )
     flux = np.asarray(catalog['flux'], float)[candidates]
     chosen = candidates[np.argsort(-flux)[:n_stars]]
-    stars = extract_stars(NDData(np.asarray(data, float), mask=mask),
-                          QTable({'x': x[chosen], 'y': y[chosen]}), size=size)
+    stars = extract_stars(
+        NDData(np.asarray(data, float), mask=mask),
+        QTable({'x': x[chosen], 'y': y[chosen]}),
+        size=size,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         epsf, _ = EPSFBuilder(oversampling=oversampling, maxiters=10, progress_bar=False)(stars)
@@ -66,8 +71,9 @@ def build_epsf(data, catalog, *, size=15, n_stars=40, oversampling=1, mask=None)
     return epsf
 
 
-def artificial_star_test(data, finder=None, *, fluxes=None, n_per_flux=50, radius=2.0,
-                         epsf=None, seed=0, mask=None):
+def artificial_star_test(
+    data, finder=None, *, fluxes=None, n_per_flux=50, radius=2.0, epsf=None, seed=0, mask=None
+):
     """
     Completeness versus flux on a real image, by injecting artificial stars.
 
@@ -130,7 +136,7 @@ def artificial_star_test(data, finder=None, *, fluxes=None, n_per_flux=50, radiu
     ox, oy = source_positions(original)
     occupied = cKDTree(np.column_stack([ox, oy]))
     ny, nx = data.shape
-    per_image = max(1, int(0.02 * len(ox)) + 5)     # a few per image: crowding unchanged
+    per_image = max(1, int(0.02 * len(ox)) + 5)  # a few per image: crowding unchanged
     rows = []
     for flux in fluxes:
         recovered = injected = 0

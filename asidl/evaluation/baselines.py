@@ -46,8 +46,9 @@ class _SEPFinder:
         objects = sep.extract(sub, self.nsigma, err=rms, mask=mask, minarea=self.minarea)
         if len(objects) == 0:
             return None
-        return QTable({'x_centroid': objects['x'], 'y_centroid': objects['y'],
-                       'flux': objects['flux']})
+        return QTable(
+            {'x_centroid': objects['x'], 'y_centroid': objects['y'], 'flux': objects['flux']}
+        )
 
 
 def classical_finders(data, *, fwhm=None, nsigma=5.0, mask=None, reference=None):
@@ -85,8 +86,15 @@ def classical_finders(data, *, fwhm=None, nsigma=5.0, mask=None, reference=None)
     from photutils.detection import DAOStarFinder, IRAFStarFinder
 
     data = np.asarray(data, dtype=float)
-    bkg = Background2D(data, 64, filter_size=3, sigma_clip=SigmaClip(3.0), mask=mask,
-                       bkg_estimator=MedianBackground(), exclude_percentile=90)
+    bkg = Background2D(
+        data,
+        64,
+        filter_size=3,
+        sigma_clip=SigmaClip(3.0),
+        mask=mask,
+        bkg_estimator=MedianBackground(),
+        exclude_percentile=90,
+    )
     rms = float(np.median(bkg.background_rms))
     if fwhm is None:
         if reference is None or len(reference) == 0:
@@ -97,14 +105,17 @@ def classical_finders(data, *, fwhm=None, nsigma=5.0, mask=None, reference=None)
         x, y = source_positions(brightest)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            fitted = fit_fwhm(data - bkg.background, xypos=np.column_stack([x, y]),
-                              fit_shape=7, mask=mask)
+            fitted = fit_fwhm(
+                data - bkg.background, xypos=np.column_stack([x, y]), fit_shape=7, mask=mask
+            )
         fwhm = float(np.nanmedian(fitted))
     finders = {
         'DAOStarFinder': _SubtractBackground(
-            DAOStarFinder(threshold=nsigma * rms, fwhm=fwhm), bkg.background),
+            DAOStarFinder(threshold=nsigma * rms, fwhm=fwhm), bkg.background
+        ),
         'IRAFStarFinder': _SubtractBackground(
-            IRAFStarFinder(threshold=nsigma * rms, fwhm=fwhm), bkg.background),
+            IRAFStarFinder(threshold=nsigma * rms, fwhm=fwhm), bkg.background
+        ),
     }
     try:
         import sep  # noqa: F401
@@ -115,8 +126,9 @@ def classical_finders(data, *, fwhm=None, nsigma=5.0, mask=None, reference=None)
     return finders
 
 
-def compare_finders(data, truth=None, finders=None, *, mask=None, radius=2.0,
-                    pixel_scale=None, fwhm=None):
+def compare_finders(
+    data, truth=None, finders=None, *, mask=None, radius=2.0, pixel_scale=None, fwhm=None
+):
     """
     Run several finders on the same frame and score them side by side.
 
@@ -170,9 +182,17 @@ def compare_finders(data, truth=None, finders=None, *, mask=None, radius=2.0,
         row = {'finder': name, 'N': len(x)}
         if truth is not None:
             s = score_detections(x, y, tx, ty, radius=radius)
-            row.update({'TP': s['tp'], 'FP': s['fp'], 'FN': s['fn'], 'Dice': s['dice'],
-                        'precision': s['precision'], 'recall': s['recall'],
-                        'RMS': s['rms']})
+            row.update(
+                {
+                    'TP': s['tp'],
+                    'FP': s['fp'],
+                    'FN': s['fn'],
+                    'Dice': s['dice'],
+                    'precision': s['precision'],
+                    'recall': s['recall'],
+                    'RMS': s['rms'],
+                }
+            )
         else:
             if ref_x is None:
                 ref_x, ref_y = x, y

@@ -95,7 +95,9 @@ def score_detections(x, y, truth_x, truth_y, *, radius=2.0):
     else:
         rms = float('nan')
     return {
-        'tp': tp, 'fp': fp, 'fn': fn,
+        'tp': tp,
+        'fp': fp,
+        'fn': fn,
         'dice': 2 * tp / denom if denom else 1.0,
         'precision': tp / n_det if n_det else float('nan'),
         'recall': tp / n_true if n_true else float('nan'),
@@ -123,12 +125,16 @@ def combine_scores(scores):
     fp = sum(s['fp'] for s in scores)
     fn = sum(s['fn'] for s in scores)
     squares = sum(s['rms'] ** 2 * s['tp'] for s in scores if s['tp'])
-    return {'tp': tp, 'fp': fp, 'fn': fn, 'dice': 2 * tp / max(2 * tp + fp + fn, 1),
-            'rms': float(np.sqrt(squares / tp)) if tp else float('nan')}
+    return {
+        'tp': tp,
+        'fp': fp,
+        'fn': fn,
+        'dice': 2 * tp / max(2 * tp + fp + fn, 1),
+        'rms': float(np.sqrt(squares / tp)) if tp else float('nan'),
+    }
 
 
-def scores_by_bin(x, y, truth, *, column='snr', bins=(3, 5, 10, 20, 50, 100, np.inf),
-                  radius=2.0):
+def scores_by_bin(x, y, truth, *, column='snr', bins=(3, 5, 10, 20, 50, 100, np.inf), radius=2.0):
     """
     Completeness and position error of detections in bins of a truth column.
 
@@ -160,7 +166,14 @@ def scores_by_bin(x, y, truth, *, column='snr', bins=(3, 5, 10, 20, 50, 100, np.
     for low, high in zip(bins[:-1], bins[1:]):
         sel = (values >= low) & (values < high)
         found = sel & np.isfinite(err)
-        rows.append((low, high, int(sel.sum()), int(found.sum()),
-                     found.sum() / sel.sum() if sel.any() else np.nan,
-                     float(np.sqrt(np.mean(err[found] ** 2))) if found.any() else np.nan))
+        rows.append(
+            (
+                low,
+                high,
+                int(sel.sum()),
+                int(found.sum()),
+                found.sum() / sel.sum() if sel.any() else np.nan,
+                float(np.sqrt(np.mean(err[found] ** 2))) if found.any() else np.nan,
+            )
+        )
     return QTable(rows=rows, names=('low', 'high', 'n_true', 'n_found', 'completeness', 'rms'))

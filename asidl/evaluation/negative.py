@@ -47,9 +47,15 @@ def negative_image(data, *, mask=None, box_size=64):
     bad = ~np.isfinite(data) if mask is None else (np.asarray(mask, bool) | ~np.isfinite(data))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        bkg = Background2D(data, box_size, filter_size=3, sigma_clip=SigmaClip(3.0),
-                           bkg_estimator=MedianBackground(), mask=bad if bad.any() else None,
-                           exclude_percentile=90)
+        bkg = Background2D(
+            data,
+            box_size,
+            filter_size=3,
+            sigma_clip=SigmaClip(3.0),
+            bkg_estimator=MedianBackground(),
+            mask=bad if bad.any() else None,
+            exclude_percentile=90,
+        )
     return 2.0 * bkg.background - data
 
 
@@ -95,6 +101,11 @@ def negative_image_test(data, finder, *, mask=None, box_size=64):
         negative_catalog = finder(reflected, mask=mask)
     found = 0 if catalog is None else len(catalog)
     negative = 0 if negative_catalog is None else len(negative_catalog)
-    return {'found': found, 'negative': negative,
-            'false_fraction': negative / found if found else float('nan'),
-            'net': found - negative, 'catalog': catalog, 'negative_catalog': negative_catalog}
+    return {
+        'found': found,
+        'negative': negative,
+        'false_fraction': negative / found if found else float('nan'),
+        'net': found - negative,
+        'catalog': catalog,
+        'negative_catalog': negative_catalog,
+    }

@@ -42,13 +42,23 @@ def plot_detections(data, x, y, truth_x, truth_y, *, radius=2.0, ax=None, title=
     di, ti = match_sources(x, y, truth_x, truth_y, radius=radius)
     fp = np.setdiff1d(np.arange(x.size), di)
     fn = np.setdiff1d(np.arange(truth_x.size), ti)
-    layers = {f'TP ({di.size})': (x[di], y[di]), f'FP ({fp.size})': (x[fp], y[fp]),
-              f'FN ({fn.size})': (truth_x[fn], truth_y[fn])}
-    colours = ({'edgecolors': 'limegreen'}, {'edgecolors': 'red'},
-               {'edgecolors': 'orange', 'marker': 's'})
-    return plot_overlay(data, layers, ax=ax, title=title,
-                        markers={label: {'marker': 'o', **colour}
-                                 for label, colour in zip(layers, colours)})
+    layers = {
+        f'TP ({di.size})': (x[di], y[di]),
+        f'FP ({fp.size})': (x[fp], y[fp]),
+        f'FN ({fn.size})': (truth_x[fn], truth_y[fn]),
+    }
+    colours = (
+        {'edgecolors': 'limegreen'},
+        {'edgecolors': 'red'},
+        {'edgecolors': 'orange', 'marker': 's'},
+    )
+    return plot_overlay(
+        data,
+        layers,
+        ax=ax,
+        title=title,
+        markers={label: {'marker': 'o', **colour} for label, colour in zip(layers, colours)},
+    )
 
 
 def plot_dice_versus_density(table, *, ax=None):

@@ -13,8 +13,7 @@ from astropy.nddata import NDData
 
 from .atomic import atomic_write
 
-__all__ = ['CATALOG_FORMATS', 'catalog_format', 'catalog_stem', 'empty_catalog',
-           'write_catalog']
+__all__ = ['CATALOG_FORMATS', 'catalog_format', 'catalog_stem', 'empty_catalog', 'write_catalog']
 
 #: Catalog file suffixes and the astropy table format each is written in.
 CATALOG_FORMATS = {
@@ -48,11 +47,11 @@ def catalog_stem(path):
     compression = ''
     for suffix in _COMPRESSION_SUFFIXES:
         if name.lower().endswith(suffix):
-            name, compression = name[:-len(suffix)], name[-len(suffix):]
+            name, compression = name[: -len(suffix)], name[-len(suffix) :]
             break
     for suffix in _IMAGE_SUFFIXES:
         if name.lower().endswith(suffix):
-            return name[:-len(suffix)] + compression
+            return name[: -len(suffix)] + compression
     return name + compression
 
 
@@ -73,8 +72,10 @@ def catalog_format(path):
     """
     suffix = Path(path).suffix.lower()
     if suffix not in CATALOG_FORMATS:
-        raise ValueError(f'cannot tell the catalog format of {path}: the suffix must be one of '
-                         f'{", ".join(CATALOG_FORMATS)}')
+        raise ValueError(
+            f'cannot tell the catalog format of {path}: the suffix must be one of '
+            f'{", ".join(CATALOG_FORMATS)}'
+        )
     return CATALOG_FORMATS[suffix]
 
 
@@ -100,10 +101,14 @@ def empty_catalog(finder, image):
     if wcs is not None:
         try:
             wcs.pixel_to_world(np.zeros(1), np.zeros(1))
-        except Exception:     # an unusable WCS: prepare_image has warned
+        except Exception:  # an unusable WCS: prepare_image has warned
             wcs = None
-    return UNetLoGCatalog.empty(unit=getattr(image, 'unit', None), wcs=wcs,
-                                shape_columns=finder.shape_columns, meta=finder.meta).to_table()
+    return UNetLoGCatalog.empty(
+        unit=getattr(image, 'unit', None),
+        wcs=wcs,
+        shape_columns=finder.shape_columns,
+        meta=finder.meta,
+    ).to_table()
 
 
 def _for_csv(table):
@@ -116,7 +121,7 @@ def _for_csv(table):
         try:
             lon, lat = sky.icrs.ra.deg, sky.icrs.dec.deg
             names = ('ra', 'dec')
-        except Exception:   # a frame that cannot be transformed to ICRS
+        except Exception:  # a frame that cannot be transformed to ICRS
             lon, lat = sky.spherical.lon.deg, sky.spherical.lat.deg
             names = ('lon', 'lat')
         index = out.colnames.index(name)
@@ -124,8 +129,6 @@ def _for_csv(table):
         out.add_column(lat, name=names[1], index=index)
         out.add_column(lon, name=names[0], index=index)
     return out
-
-
 
 
 def write_catalog(table, path, *, overwrite=False):

@@ -39,8 +39,12 @@ def _hdu_label(index, hdu):
 
 
 def _is_2d_image(hdu):
-    return (isinstance(hdu, _IMAGE_HDU_TYPES) and hdu.header.get('NAXIS') == 2
-            and hdu.header.get('NAXIS1', 0) > 0 and hdu.header.get('NAXIS2', 0) > 0)
+    return (
+        isinstance(hdu, _IMAGE_HDU_TYPES)
+        and hdu.header.get('NAXIS') == 2
+        and hdu.header.get('NAXIS1', 0) > 0
+        and hdu.header.get('NAXIS2', 0) > 0
+    )
 
 
 def _select_hdu(hdul, hdu, path):
@@ -54,18 +58,18 @@ def _select_hdu(hdul, hdu, path):
     try:
         index = hdul.index_of(hdu)
         hdul[index]
-        index %= len(hdul)     # a negative index counts from the end
+        index %= len(hdul)  # a negative index counts from the end
     except (KeyError, IndexError, TypeError):
         names = [h.name for h in hdul]
-        raise ValueError(f'{path}: there is no HDU {hdu!r}; the file has {len(hdul)} HDU(s) '
-                         f'named {names}') from None
+        raise ValueError(
+            f'{path}: there is no HDU {hdu!r}; the file has {len(hdul)} HDU(s) named {names}'
+        ) from None
     chosen = hdul[index]
     if not _is_2d_image(chosen):
         kind = chosen.__class__.__name__
         if isinstance(chosen, _IMAGE_HDU_TYPES):
             kind += f' with NAXIS={chosen.header.get("NAXIS")}'
-        raise ValueError(f'{path}: {_hdu_label(index, chosen)} is not a 2D image (it is a '
-                         f'{kind})')
+        raise ValueError(f'{path}: {_hdu_label(index, chosen)} is not a 2D image (it is a {kind})')
     return index
 
 
@@ -73,8 +77,10 @@ def _read_data(hdul, index, path):
     try:
         data = hdul[index].data
     except Exception as exc:
-        raise OSError(f'{path}: cannot read the data of {_hdu_label(index, hdul[index])} '
-                      f'(is the file truncated?): {exc}') from None
+        raise OSError(
+            f'{path}: cannot read the data of {_hdu_label(index, hdul[index])} '
+            f'(is the file truncated?): {exc}'
+        ) from None
     if data is None:
         raise ValueError(f'{path}: {_hdu_label(index, hdul[index])} holds no data')
     return data
@@ -92,8 +98,10 @@ def _parse_unit(value, path):
             return u.Unit(candidate)
         except ValueError:
             pass
-    warnings.warn(f'{path}: BUNIT {text!r} is not a unit astropy understands; the catalog '
-                  'will have no units', AstropyUserWarning)
+    warnings.warn(
+        f'{path}: BUNIT {text!r} is not a unit astropy understands; the catalog will have no units',
+        AstropyUserWarning,
+    )
     return None
 
 
@@ -106,8 +114,9 @@ def _celestial_wcs(header, hdul, path):
             warnings.simplefilter('ignore', FITSFixedWarning)
             wcs = WCS(header, hdul)
     except Exception as exc:
-        warnings.warn(f'{path}: ignoring a WCS that astropy cannot interpret: {exc}',
-                      AstropyUserWarning)
+        warnings.warn(
+            f'{path}: ignoring a WCS that astropy cannot interpret: {exc}', AstropyUserWarning
+        )
         return None
     if not wcs.has_celestial or wcs.naxis != 2:
         return None
@@ -119,12 +128,17 @@ def _auto_mask_index(hdul, image_index, shape, path):
     extver = hdul[image_index].header.get('EXTVER', 1)
     for name in MASK_EXTNAMES:
         for index, hdu in enumerate(hdul):
-            if hdu.name.upper() == name and hdu.header.get('EXTVER', 1) == extver \
-                    and isinstance(hdu, _IMAGE_HDU_TYPES):
+            if (
+                hdu.name.upper() == name
+                and hdu.header.get('EXTVER', 1) == extver
+                and isinstance(hdu, _IMAGE_HDU_TYPES)
+            ):
                 if tuple(hdu.shape) != tuple(shape):
-                    raise ValueError(f'{path}: mask extension {_hdu_label(index, hdu)} has '
-                                     f'shape {hdu.shape}, the image {tuple(shape)}; give '
-                                     'mask_hdu=None (--mask-hdu none) to ignore it')
+                    raise ValueError(
+                        f'{path}: mask extension {_hdu_label(index, hdu)} has '
+                        f'shape {hdu.shape}, the image {tuple(shape)}; give '
+                        'mask_hdu=None (--mask-hdu none) to ignore it'
+                    )
                 return index
     return None
 
@@ -226,8 +240,11 @@ def read_image(path, *, hdu=None, mask=None, mask_hdu='auto'):
         elif mask_hdu is not None:
             mask_index = _select_hdu(hdul, mask_hdu, path)
         if mask_index is not None:
-            bad = _as_bool_mask(_read_data(hdul, mask_index, path), data.shape,
-                                f'{path} mask {_hdu_label(mask_index, hdul[mask_index])}')
+            bad = _as_bool_mask(
+                _read_data(hdul, mask_index, path),
+                data.shape,
+                f'{path} mask {_hdu_label(mask_index, hdul[mask_index])}',
+            )
         wcs = _celestial_wcs(header, hdul, path)
     if mask is not None:
         if isinstance(mask, (str, os.PathLike)):
@@ -243,4 +260,3 @@ def read_image(path, *, hdu=None, mask=None, mask_hdu='auto'):
     unit = _parse_unit(header['BUNIT'], path) if 'BUNIT' in header else None
     meta = {'filename': str(path), 'hdu': index, 'header': header}
     return NDData(data, mask=bad, unit=unit, wcs=wcs, meta=meta)
-

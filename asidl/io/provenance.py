@@ -35,9 +35,12 @@ def _ecsv_meta(path):
 
 def _fits_table_meta(path):
     with fits.open(path, memmap=False) as hdul:
-        if len(hdul) < 2 or hdul[0].header.get('NAXIS', 0) != 0 \
-                or not isinstance(hdul[1], fits.BinTableHDU):
-            return None       # an image, or not a table of ours
+        if (
+            len(hdul) < 2
+            or hdul[0].header.get('NAXIS', 0) != 0
+            or not isinstance(hdul[1], fits.BinTableHDU)
+        ):
+            return None  # an image, or not a table of ours
         return {key.lower(): value for key, value in hdul[1].header.items()}
 
 
@@ -61,8 +64,10 @@ def asidl_table_meta(path):
         fmt = catalog_format(path)
         if fmt == 'ascii.csv':
             columns = _csv_columns(path)
-            ours = columns[:3] in (['id', 'x_centroid', 'y_centroid'],
-                                   ['input', 'catalog', 'status'])
+            ours = columns[:3] in (
+                ['id', 'x_centroid', 'y_centroid'],
+                ['input', 'catalog', 'status'],
+            )
             return {} if ours else None
         meta = _ecsv_meta(path) if fmt == 'ascii.ecsv' else _fits_table_meta(path)
     except Exception:
@@ -93,9 +98,7 @@ def written_by_asidl(path):
         if suffix == '.png':
             with open(path, 'rb') as fh:
                 head = fh.read(4096)
-            return head.startswith(b'\x89PNG') and \
-                b'Software\x00' + PNG_SOFTWARE.encode() in head
+            return head.startswith(b'\x89PNG') and b'Software\x00' + PNG_SOFTWARE.encode() in head
     except OSError:
         return False
     return asidl_table_meta(path) is not None
-

@@ -52,9 +52,12 @@ def regions_text(catalog, *, radius=REGION_RADIUS, coordinates='image', wcs=None
             scale = _pixel_scale_from_catalog(catalog)
         sky = sky.icrs
         ra, dec = sky.ra.deg, sky.dec.deg
-        shapes = [CircleSkyRegion(SkyCoord(r, d, unit='deg', frame='icrs'),
-                                  radius=(radius * scale).to(u.arcsec))
-                  for r, d in zip(ra, dec)]
+        shapes = [
+            CircleSkyRegion(
+                SkyCoord(r, d, unit='deg', frame='icrs'), radius=(radius * scale).to(u.arcsec)
+            )
+            for r, d in zip(ra, dec)
+        ]
     else:
         raise ValueError(f"coordinates must be 'image' or 'sky', got {coordinates!r}")
     return Regions(shapes).serialize(format='ds9')
@@ -73,8 +76,9 @@ def _pixel_scale_from_catalog(catalog):
     return (sky[i].separation(sky[j]) / pixels).to(u.arcsec)
 
 
-def write_regions(catalog, path, *, radius=REGION_RADIUS, coordinates='image', wcs=None,
-                  overwrite=False):
+def write_regions(
+    catalog, path, *, radius=REGION_RADIUS, coordinates='image', wcs=None, overwrite=False
+):
     """
     Write a DS9 region file with a circle around each source, atomically.
 
@@ -104,4 +108,3 @@ def write_regions(catalog, path, *, radius=REGION_RADIUS, coordinates='image', w
     """
     text = regions_text(catalog, radius=radius, coordinates=coordinates, wcs=wcs)
     return write_bytes(Path(path), text.encode(), overwrite=overwrite)
-

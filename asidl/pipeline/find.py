@@ -16,10 +16,23 @@ from .tasks import check_finder_options, expand_paths, plan_tasks
 __all__ = ['find_stars_in_files']
 
 
-def find_stars_in_files(images, *, client=None, out_dir=None, output_format=CATALOG_FORMAT,
-                        overwrite=False, names=None, hdu=None, mask=None, mask_hdu='auto',
-                        regions=None, region_radius=REGION_RADIUS, overlay=False, progress=False,
-                        **finder_kwargs):
+def find_stars_in_files(
+    images,
+    *,
+    client=None,
+    out_dir=None,
+    output_format=CATALOG_FORMAT,
+    overwrite=False,
+    names=None,
+    hdu=None,
+    mask=None,
+    mask_hdu='auto',
+    regions=None,
+    region_radius=REGION_RADIUS,
+    overlay=False,
+    progress=False,
+    **finder_kwargs,
+):
     """
     Find the stars of many images, on a Dask cluster or in this process.
 
@@ -120,15 +133,25 @@ def find_stars_in_files(images, *, client=None, out_dir=None, output_format=CATA
     if isinstance(images, (str, os.PathLike)):
         images = [images]
     if not isinstance(images, NDData):
-        images = [image for item in images
-                  for image in ([item] if isinstance(item, NDData) else expand_paths(item))]
+        images = [
+            image
+            for item in images
+            for image in ([item] if isinstance(item, NDData) else expand_paths(item))
+        ]
     tasks = plan_tasks(images, out_dir, output_format, names)
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     read_options = {'hdu': hdu, 'mask': _absolute(mask), 'mask_hdu': mask_hdu}
     sidecars = {'regions': regions, 'region_radius': float(region_radius), 'overlay': overlay}
-    return run_tasks(tasks, client=client, read_options=read_options, finder_options=finder_options,
-                sidecars=sidecars, overwrite=overwrite, progress=progress)
+    return run_tasks(
+        tasks,
+        client=client,
+        read_options=read_options,
+        finder_options=finder_options,
+        sidecars=sidecars,
+        overwrite=overwrite,
+        progress=progress,
+    )
 
 
 def _absolute(mask):

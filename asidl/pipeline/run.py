@@ -93,8 +93,12 @@ class _Progress:
             self._bar.update(1)
         else:
             note = f', {failed} failed' if failed else ''
-            print(f'\rasidl: {self.done}/{self.total} images{note}', end='', file=sys.stderr,
-                  flush=True)
+            print(
+                f'\rasidl: {self.done}/{self.total} images{note}',
+                end='',
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self):
         if self._bar is not None:
@@ -123,8 +127,9 @@ def _write_outputs(task, outcome, digest):
     write_catalog(table, task.catalog, overwrite=True)
 
 
-def run_tasks(tasks, *, client, read_options, finder_options, sidecars, overwrite, progress,
-         on_done=None):
+def run_tasks(
+    tasks, *, client, read_options, finder_options, sidecars, overwrite, progress, on_done=None
+):
     """
     Process planned ``tasks``: the engine of `find_stars_in_files` and of
     ``asidl find`` and ``asidl batch``.
@@ -159,8 +164,13 @@ def run_tasks(tasks, *, client, read_options, finder_options, sidecars, overwrit
     rows = [None] * n
     catalogs = [None] * n
     todo = []
-    skip = existing_outputs(tasks, overwrite=overwrite, read_options=read_options,
-                             finder_options=finder_options, sidecars=sidecars)
+    skip = existing_outputs(
+        tasks,
+        overwrite=overwrite,
+        read_options=read_options,
+        finder_options=finder_options,
+        sidecars=sidecars,
+    )
     digest = options_digest(read_options, finder_options, sidecars)
     for i in range(n):
         if i in skip:
@@ -178,8 +188,10 @@ def run_tasks(tasks, *, client, read_options, finder_options, sidecars, overwrit
             try:
                 _write_outputs(task, outcome, digest)
             except Exception as exc:
-                outcome = {'error': f'writing {task.catalog} failed: {failure_reason(exc)}',
-                           'seconds': outcome['seconds']}
+                outcome = {
+                    'error': f'writing {task.catalog} failed: {failure_reason(exc)}',
+                    'seconds': outcome['seconds'],
+                }
         if 'error' in outcome:
             n_failed += 1
             rows[i] = (FAILED, None, outcome['seconds'], outcome['error'])
@@ -194,7 +206,7 @@ def run_tasks(tasks, *, client, read_options, finder_options, sidecars, overwrit
     bar = _Progress(len(todo), progress)
     try:
         if todo and client is None:
-            cached_finder(finder_options)       # invalid options raise here, once
+            cached_finder(finder_options)  # invalid options raise here, once
             for i in todo:
                 finish(i, find_one(tasks[i].source, read_options, finder_options, sidecars))
         elif todo:
@@ -202,8 +214,11 @@ def run_tasks(tasks, *, client, read_options, finder_options, sidecars, overwrit
     finally:
         bar.close()
     in_memory = all(task.catalog is None for task in tasks)
-    return BatchResult(summary=_summary(tasks, rows), catalogs=catalogs if in_memory else [],
-                       wall_seconds=time.perf_counter() - t_start)
+    return BatchResult(
+        summary=_summary(tasks, rows),
+        catalogs=catalogs if in_memory else [],
+        wall_seconds=time.perf_counter() - t_start,
+    )
 
 
 def _dispatch(client, tasks, todo, read_options, finder_options, sidecars, finish):
@@ -220,9 +235,18 @@ def _dispatch(client, tasks, todo, read_options, finder_options, sidecars, finis
         scattered = client.scatter([sources[j] for j in arrays])
         for j, future in zip(arrays, scattered):
             sources[j] = future
-    futures = [client.submit(find_one, source, read_options, finder_options, sidecars,
-                             pure=False, key=f'asidl-find-{i}-{os.urandom(6).hex()}')
-               for i, source in zip(todo, sources)]
+    futures = [
+        client.submit(
+            find_one,
+            source,
+            read_options,
+            finder_options,
+            sidecars,
+            pure=False,
+            key=f'asidl-find-{i}-{os.urandom(6).hex()}',
+        )
+        for i, source in zip(todo, sources)
+    ]
     index = {future.key: i for future, i in zip(futures, todo)}
     pending = set(futures)
     try:
@@ -231,9 +255,11 @@ def _dispatch(client, tasks, todo, read_options, finder_options, sidecars, finis
             try:
                 outcome = future.result()
             except KilledWorker as exc:
-                outcome = {'error': f'{failure_reason(exc)} (the workers running it died; out of '
-                                    'memory?)', 'seconds': 0.0}
-            except Exception as exc:   # cancelled, or not deserializable here
+                outcome = {
+                    'error': f'{failure_reason(exc)} (the workers running it died; out of memory?)',
+                    'seconds': 0.0,
+                }
+            except Exception as exc:  # cancelled, or not deserializable here
                 outcome = {'error': failure_reason(exc), 'seconds': 0.0}
             future.release()
             finish(index[future.key], outcome)
@@ -246,11 +272,14 @@ def _summary(tasks, rows):
     status, n_sources, seconds, error = zip(*rows) if rows else ((), (), (), ())
     table = QTable()
     table['input'] = np.array([t.label for t in tasks], dtype=str)
-    table['catalog'] = np.array(['' if t.catalog is None or s == FAILED else str(t.catalog)
-                                 for t, s in zip(tasks, status)], dtype=str)
+    table['catalog'] = np.array(
+        ['' if t.catalog is None or s == FAILED else str(t.catalog) for t, s in zip(tasks, status)],
+        dtype=str,
+    )
     table['status'] = np.array(status, dtype='<U7')
-    table['n_sources'] = MaskedColumn([0 if v is None else v for v in n_sources], dtype=int,
-                                      mask=[v is None for v in n_sources])
+    table['n_sources'] = MaskedColumn(
+        [0 if v is None else v for v in n_sources], dtype=int, mask=[v is None for v in n_sources]
+    )
     table['seconds'] = np.array(seconds, dtype=float)
     table['error'] = np.array(error, dtype=str)
     from .. import __version__

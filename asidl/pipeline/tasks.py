@@ -18,8 +18,15 @@ from pathlib import Path
 import numpy as np
 from astropy.nddata import NDData
 
-__all__ = ['Task', 'check_finder_options', 'check_outputs', 'existing_outputs', 'expand_paths',
-           'options_digest', 'plan_tasks']
+__all__ = [
+    'Task',
+    'check_finder_options',
+    'check_outputs',
+    'existing_outputs',
+    'expand_paths',
+    'options_digest',
+    'plan_tasks',
+]
 
 _GLOB_CHARACTERS = frozenset('*?[')
 
@@ -61,8 +68,11 @@ class Task:
             stat = os.stat(self.source)
         except OSError:
             return {'image': self.source}
-        return {'image': self.source, 'image_size': stat.st_size,
-                'image_mtime_ns': stat.st_mtime_ns}
+        return {
+            'image': self.source,
+            'image_size': stat.st_size,
+            'image_mtime_ns': stat.st_mtime_ns,
+        }
 
 
 def _data_digest(image):
@@ -81,14 +91,18 @@ def options_digest(read_options, finder_options, sidecars):
     A digest (sha256, hex) of everything that shapes the outputs, recorded
     in each catalog's meta as ``options_sha256``.
     """
-    text = json.dumps({'read': read_options, 'finder': finder_options, 'sidecars': sidecars},
-                      sort_keys=True, default=repr)
+    text = json.dumps(
+        {'read': read_options, 'finder': finder_options, 'sidecars': sidecars},
+        sort_keys=True,
+        default=repr,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _sidecar_suffixes(sidecars):
-    return [s for s, on in (('.reg', sidecars.get('regions')), ('.png', sidecars.get('overlay')))
-            if on]
+    return [
+        s for s, on in (('.reg', sidecars.get('regions')), ('.png', sidecars.get('overlay'))) if on
+    ]
 
 
 def existing_outputs(tasks, *, overwrite, read_options, finder_options, sidecars):
@@ -130,14 +144,18 @@ def existing_outputs(tasks, *, overwrite, read_options, finder_options, sidecars
         if recorded not in (None, '') and recorded != identity.get('image'):
             refused.append(f'{task.catalog} is the catalog of another image, {recorded}')
             continue
-        if all(meta.get(k) == v for k, v in identity.items()) \
-                and meta.get('options_sha256') == digest:
+        if (
+            all(meta.get(k) == v for k, v in identity.items())
+            and meta.get('options_sha256') == digest
+        ):
             skip.add(i)
     if refused:
         more = f' (and {len(refused) - 5} more)' if len(refused) > 5 else ''
-        raise FileExistsError(f'refusing to replace files: {"; ".join(refused[:5])}{more}. '
-                              'Remove them, choose another output, or pass overwrite=True '
-                              '(--overwrite) to replace them.')
+        raise FileExistsError(
+            f'refusing to replace files: {"; ".join(refused[:5])}{more}. '
+            'Remove them, choose another output, or pass overwrite=True '
+            '(--overwrite) to replace them.'
+        )
     return skip
 
 
@@ -193,21 +211,28 @@ def check_finder_options(finder_kwargs):
     from ..finder import UNetLoGFinder
     from ..registry import MODEL_SUFFIXES
 
-    allowed = [name for name, p in inspect.signature(UNetLoGFinder.__init__).parameters.items()
-               if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    allowed = [
+        name
+        for name, p in inspect.signature(UNetLoGFinder.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
     unknown = sorted(set(finder_kwargs) - set(allowed))
     if unknown:
-        raise TypeError(f'unknown UNetLoGFinder option(s) {", ".join(unknown)}; the options '
-                        f'are {", ".join(allowed)}')
+        raise TypeError(
+            f'unknown UNetLoGFinder option(s) {", ".join(unknown)}; the options '
+            f'are {", ".join(allowed)}'
+        )
     options = dict(finder_kwargs)
     model = options.get('model')
     if model is not None:
         if not isinstance(model, (str, os.PathLike)):
-            raise TypeError('model must be a registered model name or the path of a model file '
-                            'for batch processing (each worker loads it), got '
-                            f'{type(model).__name__}; save a keras.Model with model.save()')
+            raise TypeError(
+                'model must be a registered model name or the path of a model file '
+                'for batch processing (each worker loads it), got '
+                f'{type(model).__name__}; save a keras.Model with model.save()'
+            )
         text = os.fspath(model)
-        if Path(text).suffix in MODEL_SUFFIXES:    # a file: workers may have another cwd
+        if Path(text).suffix in MODEL_SUFFIXES:  # a file: workers may have another cwd
             options['model'] = os.path.abspath(os.path.expanduser(text))
     return options
 
@@ -235,8 +260,10 @@ def plan_tasks(images, out_dir, output_format, names):
         raise ValueError(f'names has {len(names)} entries for {len(images)} images')
     suffix = '.' + output_format.lower().lstrip('.')
     if suffix not in CATALOG_FORMATS:
-        raise ValueError(f'output_format must be one of '
-                         f'{", ".join(s[1:] for s in CATALOG_FORMATS)}, got {output_format!r}')
+        raise ValueError(
+            f'output_format must be one of '
+            f'{", ".join(s[1:] for s in CATALOG_FORMATS)}, got {output_format!r}'
+        )
     tasks = []
     for i, image in enumerate(images):
         if isinstance(image, NDData):
@@ -249,8 +276,9 @@ def plan_tasks(images, out_dir, output_format, names):
             label = os.fspath(image)
             stem = catalog_stem(source)
         else:
-            raise TypeError(f'images must be file names or NDData objects; item {i} is a '
-                            f'{type(image).__name__}')
+            raise TypeError(
+                f'images must be file names or NDData objects; item {i} is a {type(image).__name__}'
+            )
         if names is not None:
             stem = str(names[i])
         catalog = None if out_dir is None else Path(out_dir) / (stem + suffix)
@@ -278,10 +306,14 @@ def check_outputs(tasks, sidecar_suffixes=('.reg', '.png')):
         for path in [task.catalog] + [task.sidecar(s) for s in sidecar_suffixes]:
             real = os.path.realpath(path)
             if real in inputs:
-                raise ValueError(f'the output {path} of {task.label} would overwrite an input '
-                                 'image; choose another output directory or format')
+                raise ValueError(
+                    f'the output {path} of {task.label} would overwrite an input '
+                    'image; choose another output directory or format'
+                )
         real = os.path.realpath(task.catalog)
         if real in seen:
-            raise ValueError(f'{seen[real]} and {task.label} would both write {task.catalog}; '
-                             'give them distinct names')
+            raise ValueError(
+                f'{seen[real]} and {task.label} would both write {task.catalog}; '
+                'give them distinct names'
+            )
         seen[real] = task.label

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 from astropy.nddata import NDData
 
-__all__ = ['cached_finder', 'failure_reason', 'find_one', 'finder_cache_info',
-           'prepare_worker']
+__all__ = ['cached_finder', 'failure_reason', 'find_one', 'finder_cache_info', 'prepare_worker']
 
 #: Finders built by this process, keyed by their options; a Dask worker
 #: keeps its finders (and the models they loaded) between tasks.
@@ -130,8 +129,12 @@ def find_one(source, read_options, finder_options, sidecars):
             table.meta['hdu'] = meta['hdu']
         outcome = {'table': table}
         if sidecars.get('regions'):
-            outcome['regions'] = regions_text(table, radius=sidecars['region_radius'],
-                                             coordinates=sidecars['regions'], wcs=image.wcs)
+            outcome['regions'] = regions_text(
+                table,
+                radius=sidecars['region_radius'],
+                coordinates=sidecars['regions'],
+                wcs=image.wcs,
+            )
         if sidecars.get('overlay'):
             title = Path(meta['filename']).name if 'filename' in meta else None
             outcome['overlay'] = overlay_png(image.data, table, title=title)
@@ -149,5 +152,7 @@ def failure_reason(exc):
 def _check_not_all_masked(image):
     """An image whose mask hides every pixel is an error, not an empty catalog."""
     if image.mask is not None and np.size(image.mask) and np.all(image.mask):
-        raise ValueError('every pixel is masked: the bad-pixel mask is non-zero everywhere (is '
-                         'the mask file or extension really a science frame?)')
+        raise ValueError(
+            'every pixel is masked: the bad-pixel mask is non-zero everywhere (is '
+            'the mask file or extension really a science frame?)'
+        )

@@ -20,15 +20,25 @@ def simple_wcs(shape, pixel_scale=0.56):
     return wcs
 
 
-def write_frame(path, *, seed=0, shape=(160, 160), density=40.0, wcs=True, bunit='adu',
-                mask_extname='MASK', masked_box=(slice(10, 30), slice(10, 30))):
+def write_frame(
+    path,
+    *,
+    seed=0,
+    shape=(160, 160),
+    density=40.0,
+    wcs=True,
+    bunit='adu',
+    mask_extname='MASK',
+    masked_box=(slice(10, 30), slice(10, 30)),
+):
     """
     Write a simulated raw frame (uint16, like a camera's) as a FITS file
     with, optionally, a celestial WCS, BUNIT and a bad-pixel extension
     masking ``masked_box``.  Returns the path.
     """
-    params = FrameParameters(shape=shape, density=density, fwhm=3.5, sky=300.0,
-                             read_noise=8.0, bias=800.0, gain=1.5)
+    params = FrameParameters(
+        shape=shape, density=density, fwhm=3.5, sky=300.0, read_noise=8.0, bias=800.0, gain=1.5
+    )
     data = simulate_frame(params, seed=seed).data
     data = np.clip(np.round(data), 0, 65535).astype(np.uint16)
     header = simple_wcs(shape).to_header() if wcs else fits.Header()
@@ -51,8 +61,6 @@ def write_corrupt(path):
 
 def write_table_only(path):
     """A valid FITS file without any image HDU."""
-    table = fits.BinTableHDU.from_columns([fits.Column(name='a', format='E',
-                                                       array=np.arange(3.0))])
+    table = fits.BinTableHDU.from_columns([fits.Column(name='a', format='E', array=np.arange(3.0))])
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(path, overwrite=True)
     return path
-

@@ -17,14 +17,15 @@ from asidl.peaks import Peaks, detect_in_maps
 from asidl.predict import predict_maps
 from asidl.prepare import prepare_image
 
-TILE, MARGIN = 64, 16      # cores of 32 rows: the 160-row frame has 5 rows of tiles
+TILE, MARGIN = 64, 16  # cores of 32 rows: the 160-row frame has 5 rows of tiles
 
 
 def _whole_frame(image, bkg, model, *, normalization='asinh', batch_size=None, **peaks):
     """The detection steps run on the whole frame at once."""
     normalized = normalize(image.data, image.valid, method=normalization, bkg=bkg)
-    prob, offsets = predict_maps(normalized, model, tile_size=TILE, margin=MARGIN,
-                                 batch_size=batch_size)
+    prob, offsets = predict_maps(
+        normalized, model, tile_size=TILE, margin=MARGIN, batch_size=batch_size
+    )
     prob[~image.valid] = 0.0
     iy, ix, response = find_peaks(prob, valid=image.valid, **peaks)
     y, x = refine_positions(iy, ix, prob, offsets, image=None if offsets else normalized)
@@ -83,35 +84,56 @@ def blur_model():
 
 
 @pytest.mark.parametrize('band_rows', [None, 32, 64, 96, 1000])
-def test_bands_reproduce_the_whole_frame_with_the_shipped_model(finder, masked_image,
-                                                                band_rows):
+def test_bands_reproduce_the_whole_frame_with_the_shipped_model(finder, masked_image, band_rows):
     image, bkg = masked_image
     whole = _whole_frame(image, bkg, finder.model, threshold=finder.threshold)
-    banded = detect_in_bands(image, bkg, finder.model, threshold=finder.threshold,
-                             tile_size=TILE, margin=MARGIN, band_rows=band_rows)
+    banded = detect_in_bands(
+        image,
+        bkg,
+        finder.model,
+        threshold=finder.threshold,
+        tile_size=TILE,
+        margin=MARGIN,
+        band_rows=band_rows,
+    )
     _assert_same(banded, whole)
 
 
 @pytest.mark.parametrize('band_rows, batch_size', [(None, 1), (32, 4), (64, 7)])
-def test_bands_reproduce_the_whole_frame_at_every_seam(echo_model, masked_image, band_rows,
-                                                       batch_size):
+def test_bands_reproduce_the_whole_frame_at_every_seam(
+    echo_model, masked_image, band_rows, batch_size
+):
     image, bkg = masked_image
-    whole = _whole_frame(image, bkg, echo_model, batch_size=batch_size, threshold=0.05,
-                         overlap=0.5)
-    banded = detect_in_bands(image, bkg, echo_model, threshold=0.05, overlap=0.5,
-                             tile_size=TILE, margin=MARGIN, band_rows=band_rows,
-                             batch_size=batch_size)
+    whole = _whole_frame(image, bkg, echo_model, batch_size=batch_size, threshold=0.05, overlap=0.5)
+    banded = detect_in_bands(
+        image,
+        bkg,
+        echo_model,
+        threshold=0.05,
+        overlap=0.5,
+        tile_size=TILE,
+        margin=MARGIN,
+        band_rows=band_rows,
+        batch_size=batch_size,
+    )
     assert banded[0].size > 200
     _assert_same(banded, whole)
 
 
 @pytest.mark.parametrize('normalization', ['asinh', 'standardize'])
-def test_bands_without_offsets_refine_on_the_network_input(blur_model, masked_image,
-                                                            normalization):
+def test_bands_without_offsets_refine_on_the_network_input(blur_model, masked_image, normalization):
     image, bkg = masked_image
     whole = _whole_frame(image, bkg, blur_model, normalization=normalization, threshold=0.02)
-    banded = detect_in_bands(image, bkg, blur_model, normalization=normalization,
-                             threshold=0.02, tile_size=TILE, margin=MARGIN, band_rows=32)
+    banded = detect_in_bands(
+        image,
+        bkg,
+        blur_model,
+        normalization=normalization,
+        threshold=0.02,
+        tile_size=TILE,
+        margin=MARGIN,
+        band_rows=32,
+    )
     _assert_same(banded, whole)
 
 
@@ -125,10 +147,25 @@ def test_finder_catalog_does_not_depend_on_the_band(frame):
         tables.append(finder(frame.data, mask=mask))
     assert len(tables[0]) == len(tables[1]) > 20
     for name in tables[0].colnames:
-        assert_allclose(np.asarray(tables[0][name], float), np.asarray(tables[1][name], float),
-                        rtol=1e-7, atol=1e-9, err_msg=name)
-    for stage in ('prepare', 'background', 'normalize', 'network', 'LoG', 'peaks', 'refine',
-                  'fwhm', 'photometry', 'catalog'):
+        assert_allclose(
+            np.asarray(tables[0][name], float),
+            np.asarray(tables[1][name], float),
+            rtol=1e-7,
+            atol=1e-9,
+            err_msg=name,
+        )
+    for stage in (
+        'prepare',
+        'background',
+        'normalize',
+        'network',
+        'LoG',
+        'peaks',
+        'refine',
+        'fwhm',
+        'photometry',
+        'catalog',
+    ):
         assert finder.timings[stage] >= 0
 
 
@@ -148,25 +185,30 @@ def test_timings_add_up_per_stage():
     assert set(timings) == {'a', 'b'} and all(v >= 0 for v in timings.values())
 
 
-@pytest.mark.parametrize('model_name, band_rows', [('shipped', None), ('shipped', 96),
-                                                    ('echo', 32), ('blur', 64)])
-def test_kept_maps_give_the_peaks_of_the_bands_bit_for_bit(finder, echo_model, blur_model,
-                                                           masked_image, model_name, band_rows):
+@pytest.mark.parametrize(
+    'model_name, band_rows', [('shipped', None), ('shipped', 96), ('echo', 32), ('blur', 64)]
+)
+def test_kept_maps_give_the_peaks_of_the_bands_bit_for_bit(
+    finder, echo_model, blur_model, masked_image, model_name, band_rows
+):
     """`detect_in_maps` on the maps `detect_in_bands` keeps finds exactly its peaks."""
     model = {'shipped': finder.model, 'echo': echo_model, 'blur': blur_model}[model_name]
     image, bkg = masked_image
     threshold = 0.05 if model_name == 'echo' else 0.02 if model_name == 'blur' else 0.2
     kwargs = dict(threshold=threshold, tile_size=TILE, margin=MARGIN, band_rows=band_rows)
     peaks = detect_in_bands(image, bkg, model, **kwargs)
-    kept, (output, network_input, edges) = detect_in_bands(image, bkg, model, keep_maps=True,
-                                                           **kwargs)
+    kept, (output, network_input, edges) = detect_in_bands(
+        image, bkg, model, keep_maps=True, **kwargs
+    )
     assert (network_input is None) == (model_name != 'blur')
-    again = detect_in_maps(output, image.valid, edges, network_input=network_input,
-                           threshold=threshold)
+    again = detect_in_maps(
+        output, image.valid, edges, network_input=network_input, threshold=threshold
+    )
     assert isinstance(again, Peaks) and again.iy.size > 20
     for field in Peaks._fields:
         assert_array_equal(getattr(kept, field), getattr(peaks, field), err_msg=field)
         assert_array_equal(getattr(again, field), getattr(peaks, field), err_msg=field)
-    higher = detect_in_maps(output, image.valid, edges, network_input=network_input,
-                            threshold=2 * threshold)
+    higher = detect_in_maps(
+        output, image.valid, edges, network_input=network_input, threshold=2 * threshold
+    )
     assert 0 < higher.iy.size < again.iy.size

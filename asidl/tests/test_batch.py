@@ -32,16 +32,22 @@ N_GOOD = 4
 
 #: In-process clusters must not listen on, or look up, any outside address
 #: (the tests are offline; pytest-remotedata enforces it).
-LOCALHOST_ONLY = {'protocol': 'tcp', 'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0',
-                  'worker_dashboard_address': '127.0.0.1:0'}
+LOCALHOST_ONLY = {
+    'protocol': 'tcp',
+    'host': '127.0.0.1',
+    'dashboard_address': '127.0.0.1:0',
+    'worker_dashboard_address': '127.0.0.1:0',
+}
 
 
 @pytest.fixture(scope='module')
 def night(tmp_path_factory):
     """Four good frames, a corrupt file and a FITS file without an image, in one directory."""
     directory = tmp_path_factory.mktemp('night')
-    good = [write_frame(directory / f'frame_{i}.fits', seed=10 + i, shape=(128, 128),
-                        wcs=i % 2 == 0) for i in range(N_GOOD)]
+    good = [
+        write_frame(directory / f'frame_{i}.fits', seed=10 + i, shape=(128, 128), wcs=i % 2 == 0)
+        for i in range(N_GOOD)
+    ]
     write_corrupt(directory / 'frame_corrupt.fits')
     write_table_only(directory / 'frame_table.fits')
     return directory, good
@@ -57,8 +63,9 @@ def assert_same_catalog(table, ref):
     assert table.colnames == ref.colnames
     assert len(table) == len(ref) > 5
     for name in ('x_centroid', 'y_centroid', 'flux', 'confidence'):
-        np.testing.assert_allclose(u.Quantity(table[name]).value, u.Quantity(ref[name]).value,
-                                   rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(
+            u.Quantity(table[name]).value, u.Quantity(ref[name]).value, rtol=1e-5, atol=1e-4
+        )
     if 'sky_centroid' in ref.colnames:
         assert table['sky_centroid'].separation(ref['sky_centroid']).max() < 1e-3 * u.arcsec
 
@@ -82,7 +89,9 @@ def check_result(result, night):
     assert 'no 2D image HDU' in by_name['frame_table.fits']['error']
     assert by_name['frame_corrupt.fits']['catalog'] == ''
     assert sorted(os.path.basename(n) for n in result.failures['input']) == [
-        'frame_corrupt.fits', 'frame_table.fits']
+        'frame_corrupt.fits',
+        'frame_table.fits',
+    ]
     for path in good:
         assert by_name[path.name]['status'] == 'done' and by_name[path.name]['error'] == ''
 
@@ -99,8 +108,9 @@ def test_serial_run_writes_every_catalog_and_reports_failures(tmp_path, night, r
     assert result.catalogs == []
     assert_catalogs_complete(out, reference)
     for stem, ref in reference.items():
-        row = result.summary[[os.path.basename(i) == stem + '.fits'
-                              for i in result.summary['input']]][0]
+        row = result.summary[
+            [os.path.basename(i) == stem + '.fits' for i in result.summary['input']]
+        ][0]
         assert row['n_sources'] == len(ref) and row['catalog'] == str(out / f'{stem}.ecsv')
     meta = QTable.read(out / 'frame_0.ecsv').meta
     assert meta['image'] == str(directory / 'frame_0.fits') and meta['hdu'] == 0
@@ -135,20 +145,23 @@ def test_in_memory_nddata_and_formats(tmp_path, night, reference):
     assert result.ok and result.summary['input'].tolist() == [str(p) for p in night[1][:2]]
     for table, path in zip(result.catalogs, night[1][:2]):
         assert_same_catalog(table, reference[path.stem])
-    anonymous = find_stars_in_files([NDData(images[0].data)], out_dir=tmp_path,
-                                    output_format='fits')
+    anonymous = find_stars_in_files(
+        [NDData(images[0].data)], out_dir=tmp_path, output_format='fits'
+    )
     assert anonymous.summary['input'].tolist() == ['NDData[0]']
     assert (tmp_path / 'image_0000.fits').exists()
-    named = find_stars_in_files(images[:1], out_dir=tmp_path, output_format='csv',
-                                names=['mine'])
+    named = find_stars_in_files(images[:1], out_dir=tmp_path, output_format='csv', names=['mine'])
     assert named.ok and (tmp_path / 'mine.csv').exists()
 
 
 def test_sidecar_files(tmp_path, night, reference):
     path = night[1][0]
     find_stars_in_files(path, out_dir=tmp_path, regions='sky', overlay=True, region_radius=3)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['frame_0.ecsv', 'frame_0.png',
-                                                          'frame_0.reg']
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        'frame_0.ecsv',
+        'frame_0.png',
+        'frame_0.reg',
+    ]
     shapes = Regions.read(tmp_path / 'frame_0.reg', format='ds9')
     assert len(shapes) == len(reference['frame_0'])
     assert (tmp_path / 'frame_0.png').read_bytes()[:4] == b'\x89PNG'
@@ -202,10 +215,13 @@ def test_expand_paths(tmp_path):
     for name in ('b.fits', 'a.fits', 'c.txt'):
         (tmp_path / name).write_text('')
     assert expand_paths([str(tmp_path / '*.fits'), 'missing.fits']) == [
-        str(tmp_path / 'a.fits'), str(tmp_path / 'b.fits'), 'missing.fits']
+        str(tmp_path / 'a.fits'),
+        str(tmp_path / 'b.fits'),
+        'missing.fits',
+    ]
     odd = tmp_path / 'x[1].fits'
     odd.write_text('')
-    assert expand_paths(odd) == [str(odd)]    # an existing name is not a pattern
+    assert expand_paths(odd) == [str(odd)]  # an existing name is not a pattern
 
 
 # --------------------------------------------------------------------------
@@ -215,16 +231,21 @@ def test_expand_paths(tmp_path):
 @pytest.fixture(scope='module')
 def thread_cluster():
     """Two workers as threads of this process (they share its loaded model)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      **LOCALHOST_ONLY) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, **LOCALHOST_ONLY
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
 def test_dask_run_matches_the_python_api(tmp_path, night, reference, thread_cluster):
     directory, _ = night
     out = tmp_path / 'cats'
-    result = find_stars_in_files(sorted(directory.glob('frame_*.fits')), client=thread_cluster,
-                                 out_dir=out, progress=True)
+    result = find_stars_in_files(
+        sorted(directory.glob('frame_*.fits')), client=thread_cluster, out_dir=out, progress=True
+    )
     check_result(result, night)
     assert_catalogs_complete(out, reference)
     # NDData inputs are scattered to the workers; catalogs come back in input order.
@@ -247,17 +268,24 @@ def test_worker_processes_load_the_model_once_and_survive_a_killed_worker(tmp_pa
     its work to the other (or restarted) worker, and every catalog is
     written once, whole.
     """
-    paths = [write_frame(tmp_path / f'big_{i}.fits', seed=40 + i, shape=(320, 320),
-                         mask_extname=None) for i in range(8)]
+    paths = [
+        write_frame(tmp_path / f'big_{i}.fits', seed=40 + i, shape=(320, 320), mask_extname=None)
+        for i in range(8)
+    ]
     out = tmp_path / 'cats'
     box = {}
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      **LOCALHOST_ONLY) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, **LOCALHOST_ONLY
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         # Load the model on both workers now, so that both are busy when the kill comes.
         client.run(prepare_worker, {})
         pids = client.run(os.getpid)
-        runner = threading.Thread(target=lambda: box.update(
-            result=find_stars_in_files(paths, client=client, out_dir=out)))
+        runner = threading.Thread(
+            target=lambda: box.update(result=find_stars_in_files(paths, client=client, out_dir=out))
+        )
         runner.start()
         deadline = time.monotonic() + 120
         while not any(out.glob('*.ecsv')) and time.monotonic() < deadline:
@@ -294,7 +322,7 @@ def test_resume_redoes_an_image_that_changed_or_other_options(tmp_path):
     assert find_stars_in_files(path, out_dir=out).counts()['skipped'] == 1
     assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['done'] == 1
     assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['skipped'] == 1
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10 ** 9))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     assert find_stars_in_files(path, out_dir=out, threshold=0.3).counts()['done'] == 1
 
 

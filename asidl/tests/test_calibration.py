@@ -14,7 +14,7 @@ def _overconfident(n, seed):
     """Scores whose real fraction is score squared: the raw score is over-confident."""
     rng = np.random.default_rng(seed)
     score = rng.uniform(0, 1, n)
-    return score, rng.uniform(0, 1, n) < score ** 2
+    return score, rng.uniform(0, 1, n) < score**2
 
 
 def test_reliability_table_and_ece():
@@ -23,12 +23,12 @@ def test_reliability_table_and_ece():
     assert list(table['n']) == pytest.approx([4000] * 5, rel=0.05)
     # fraction real in a bin is the mean of score**2 over it
     centres = 0.5 * (table['bin_low'] + table['bin_high'])
-    expected = centres ** 2 + 0.2 ** 2 / 12
+    expected = centres**2 + 0.2**2 / 12
     assert np.allclose(table['fraction_real'], expected, atol=0.02)
     # E|s - s^2| for s ~ U(0, 1) is 1/6
     assert expected_calibration_error(score, real, bins=20) == pytest.approx(1 / 6, abs=0.01)
     # a calibrated score has a small error
-    assert expected_calibration_error(score ** 2, real, bins=20) < 0.02
+    assert expected_calibration_error(score**2, real, bins=20) < 0.02
     # empty bins are left out
     assert len(reliability_table([0.05, 0.95], [False, True], bins=10)) == 2
 
@@ -42,17 +42,21 @@ def test_fit_on_one_set_calibrates_another():
     assert expected_calibration_error(held_score, held_real) > 0.15
     assert expected_calibration_error(calibration(held_score), held_real) < 0.03
     assert calibration(0.5) == pytest.approx(0.25, abs=0.05)
-    assert ConfidenceCalibration.from_dict(calibration.to_dict()).score.size \
-        == calibration.score.size
+    assert (
+        ConfidenceCalibration.from_dict(calibration.to_dict()).score.size == calibration.score.size
+    )
 
 
-@pytest.mark.parametrize('args, match', [
-    (([0.5, 0.2], [0.1, 0.2]), 'increase'),
-    (([0.1, 0.2], [0.3, 0.2]), 'not decrease'),
-    (([0.1, 0.2], [0.3, 1.5]), r'\[0, 1\]'),
-    (([0.1], [0.3]), 'at least 2'),
-    (([0.1, np.nan], [0.3, 0.4]), 'finite'),
-])
+@pytest.mark.parametrize(
+    'args, match',
+    [
+        (([0.5, 0.2], [0.1, 0.2]), 'increase'),
+        (([0.1, 0.2], [0.3, 0.2]), 'not decrease'),
+        (([0.1, 0.2], [0.3, 1.5]), r'\[0, 1\]'),
+        (([0.1], [0.3]), 'at least 2'),
+        (([0.1, np.nan], [0.3, 0.4]), 'finite'),
+    ],
+)
 def test_bad_calibrations(args, match):
     with pytest.raises(ValueError, match=match):
         ConfidenceCalibration(*args)
@@ -73,8 +77,7 @@ def test_bad_fit_input():
 
 @pytest.fixture(scope='module')
 def frame():
-    return simulate_frame(FrameParameters(shape=(128, 128), density=30, fwhm=4.0),
-                          seed=4)
+    return simulate_frame(FrameParameters(shape=(128, 128), density=30, fwhm=4.0), seed=4)
 
 
 def test_finder_applies_calibration(frame):
@@ -110,4 +113,5 @@ def test_registered_calibration_is_used(monkeypatch, tmp_path, frame):
     registry.write_text(json.dumps(entries))
     with pytest.warns(UserWarning, match='calibration is unusable'):
         from asidl.registry import available_models
+
         assert 'calibrated' not in available_models()

@@ -46,8 +46,9 @@ RENAMED = {'xcentroid': 'x_centroid', 'ycentroid': 'y_centroid', 'npix': 'n_pixe
 def psf_example():
     """The image of psf.rst: ten Gaussian stars (FWHM 2.7) in Gaussian noise."""
     psf_model = CircularGaussianPRF(flux=1, fwhm=2.7)
-    data, true_params = make_psf_model_image((101, 101), psf_model, 10, model_shape=(9, 9),
-                                             flux=(500, 700), min_separation=10, seed=0)
+    data, true_params = make_psf_model_image(
+        (101, 101), psf_model, 10, model_shape=(9, 9), flux=(500, 700), min_separation=10, seed=0
+    )
     noise = make_noise_image(data.shape, mean=0, stddev=1, seed=0)
     data += noise
     return data, np.abs(noise), true_params
@@ -60,10 +61,10 @@ def star_field():
     on a sky of 10 with noise 5, and its sigma-clipped median and std.
     """
     psf_model = CircularGaussianPRF(flux=1, fwhm=2.5)
-    data, true_params = make_psf_model_image((256, 256), psf_model, 80, model_shape=(11, 11),
-                                             flux=(500, 20000), min_separation=8, seed=1)
-    data += make_noise_image(data.shape, distribution='gaussian', mean=10.0, stddev=5.0,
-                             seed=0)
+    data, true_params = make_psf_model_image(
+        (256, 256), psf_model, 80, model_shape=(11, 11), flux=(500, 20000), min_separation=8, seed=1
+    )
+    data += make_noise_image(data.shape, distribution='gaussian', mean=10.0, stddev=5.0, seed=0)
     mean, median, std = sigma_clipped_stats(data, sigma=3.0)
     return data, true_params, median, std
 
@@ -131,8 +132,7 @@ def test_future_column_names_give_a_plain_qtable(finder, psf_example, monkeypatc
     assert type(finder(data)) is not QTable
 
 
-def test_empty_catalogs_are_daostarfinder_tables_and_write_the_new_names(finder, sources,
-                                                                         tmp_path):
+def test_empty_catalogs_are_daostarfinder_tables_and_write_the_new_names(finder, sources, tmp_path):
     empty = empty_catalog(finder, np.zeros((64, 64)))
     assert type(empty) is type(sources)
     assert empty.colnames == sources.colnames
@@ -158,9 +158,10 @@ def test_shape_columns_are_daostarfinders_own(star_field):
     """At the same positions, the numbers DAOStarFinder puts in its table."""
     data, true_params, median, std = star_field
     xy = np.column_stack([true_params['x_0'], true_params['y_0']])
-    dao = DAOStarFinder(5.0 * std, fwhm=2.5, xycoords=xy, sharpness_range=None,
-                        roundness_range=None)(data - median)
-    assert len(dao) == len(xy)        # none dropped, so the rows correspond
+    dao = DAOStarFinder(
+        5.0 * std, fwhm=2.5, xycoords=xy, sharpness_range=None, roundness_range=None
+    )(data - median)
+    assert len(dao) == len(xy)  # none dropped, so the rows correspond
     ours = dao_shape_columns(data - median, xy[:, 0], xy[:, 1], 2.5)
     assert list(ours) == list(SHAPE_COLUMNS)
     for name in SHAPE_COLUMNS:
@@ -185,7 +186,7 @@ def test_finder_shape_columns_match_daostarfinder(sources, star_field):
     data, true_params, median, std = star_field
     assert sources.meta['fwhm_source'] == 'measured'
     assert sources.meta['fwhm'] == pytest.approx(2.5, abs=0.1)
-    assert_array_equal(sources['n_pixels'], 25)    # DAOStarFinder's 5x5 kernel at FWHM 2.5
+    assert_array_equal(sources['n_pixels'], 25)  # DAOStarFinder's 5x5 kernel at FWHM 2.5
     stars = _true_star_rows(sources, true_params)
     assert stars.size == len(true_params)
     x, y = sources['x_centroid'][stars], sources['y_centroid'][stars]
@@ -220,9 +221,14 @@ def test_roundness_and_sharpness_cuts(sources, star_field):
     keeps at asidl's positions: every star, not every noise peak.
     """
     data, true_params, median, std = star_field
-    cut = ((sources['sharpness'] >= 0.2) & (sources['sharpness'] <= 1.0)
-           & (sources['roundness1'] >= -1.0) & (sources['roundness1'] <= 1.0)
-           & (sources['roundness2'] >= -1.0) & (sources['roundness2'] <= 1.0))
+    cut = (
+        (sources['sharpness'] >= 0.2)
+        & (sources['sharpness'] <= 1.0)
+        & (sources['roundness1'] >= -1.0)
+        & (sources['roundness1'] <= 1.0)
+        & (sources['roundness2'] >= -1.0)
+        & (sources['roundness2'] <= 1.0)
+    )
     kept = sources[cut]
     assert len(_true_star_rows(kept, true_params)) == len(true_params)
     assert len(kept) < len(sources)
@@ -255,29 +261,49 @@ def test_apertures_from_old_and_new_names(sources, star_field):
         positions = np.transpose((sources['xcentroid'], sources['ycentroid']))
     assert [str(w.message).split('.')[0] for w in record] == [
         "The column name 'xcentroid' was deprecated in version 3",
-        "The column name 'ycentroid' was deprecated in version 3"]
+        "The column name 'ycentroid' was deprecated in version 3",
+    ]
     assert_array_equal(positions, np.transpose((sources['x_centroid'], sources['y_centroid'])))
     apertures = CircularAperture(positions, r=4.0)
     phot = aperture_photometry(data - median, apertures)
     stars = _true_star_rows(sources, true_params)
     _, nearest = cKDTree(np.column_stack([true_params['x_0'], true_params['y_0']])).query(
-        positions[stars])
+        positions[stars]
+    )
     ratio = phot['aperture_sum'][stars] / true_params['flux'][nearest]
     assert np.median(ratio) == pytest.approx(1.0, abs=0.02)
 
 
 #: psf.rst's printed results (DAOStarFinder(6.0, 2.0) as finder).
-PSF_EXAMPLE_FIT = np.array([
-    [54.5658, 7.7644, 514.0091], [29.0865, 25.6111, 536.5793], [79.6281, 28.7487, 618.7642],
-    [63.2340, 48.6408, 563.3437], [88.8848, 54.1202, 619.8904], [79.8763, 61.1380, 648.1658],
-    [90.9606, 72.0861, 601.8593], [7.8038, 78.5734, 635.6317], [5.5350, 89.8870, 539.6831],
-    [71.8414, 90.5842, 692.3373]])
+PSF_EXAMPLE_FIT = np.array(
+    [
+        [54.5658, 7.7644, 514.0091],
+        [29.0865, 25.6111, 536.5793],
+        [79.6281, 28.7487, 618.7642],
+        [63.2340, 48.6408, 563.3437],
+        [88.8848, 54.1202, 619.8904],
+        [79.8763, 61.1380, 648.1658],
+        [90.9606, 72.0861, 601.8593],
+        [7.8038, 78.5734, 635.6317],
+        [5.5350, 89.8870, 539.6831],
+        [71.8414, 90.5842, 692.3373],
+    ]
+)
 
-PSF_EXAMPLE_ITERATIVE = np.array([
-    [54.5665, 7.7641, 514.2650], [29.0883, 25.6092, 534.0850], [79.6273, 28.7480, 613.0496],
-    [63.2340, 48.6415, 564.1528], [88.8856, 54.1203, 615.4907], [79.8765, 61.1359, 649.9589],
-    [90.9631, 72.0880, 603.7433], [7.8203, 78.5821, 641.8223], [5.5350, 89.8870, 539.5237],
-    [71.8485, 90.5830, 687.4573]])
+PSF_EXAMPLE_ITERATIVE = np.array(
+    [
+        [54.5665, 7.7641, 514.2650],
+        [29.0883, 25.6092, 534.0850],
+        [79.6273, 28.7480, 613.0496],
+        [63.2340, 48.6415, 564.1528],
+        [88.8856, 54.1203, 615.4907],
+        [79.8765, 61.1359, 649.9589],
+        [90.9631, 72.0880, 603.7433],
+        [7.8203, 78.5821, 641.8223],
+        [5.5350, 89.8870, 539.5237],
+        [71.8485, 90.5830, 687.4573],
+    ]
+)
 
 
 def test_psf_photometry_example(psf_example):
@@ -300,9 +326,9 @@ def test_iterative_psf_photometry_example(finder, psf_example):
     init_params['x'] = [54, 29, 80]
     init_params['y'] = [8, 26, 29]
     local_bkg_estimator = LocalBackground(5, 10, bkg_estimator=MMMBackground())
-    psfphot2 = IterativePSFPhotometry(psf_model, (5, 5), finder=finder,
-                                      local_bkg_estimator=local_bkg_estimator,
-                                      aperture_radius=4)
+    psfphot2 = IterativePSFPhotometry(
+        psf_model, (5, 5), finder=finder, local_bkg_estimator=local_bkg_estimator, aperture_radius=4
+    )
     with warnings.catch_warnings():
         # The last iteration searches a residual image with no star left,
         # whose FWHM cannot be measured.
@@ -341,8 +367,14 @@ def raw_catalog(frame):
     maps = finder.network_maps(frame.data)
     peaks = maps.peaks(sigma=finder.sigma, threshold=finder.threshold, overlap=finder.overlap)
     image = prepare_image(frame.data)
-    return finder, UNetLoGCatalog(image, background_map(image.data, image.valid), peaks,
-                                  fwhm=3.5, calibration=finder.calibration, meta=finder.meta)
+    return finder, UNetLoGCatalog(
+        image,
+        background_map(image.data, image.valid),
+        peaks,
+        fwhm=3.5,
+        calibration=finder.calibration,
+        meta=finder.meta,
+    )
 
 
 def test_catalog_object_makes_the_finders_table(frame, raw_catalog):
@@ -360,7 +392,7 @@ def test_catalog_object_makes_the_finders_table(frame, raw_catalog):
 
 def test_catalog_indexing_carries_measured_columns_over(raw_catalog):
     _, catalog = raw_catalog
-    catalog = catalog[:]                 # a fresh copy: nothing measured yet
+    catalog = catalog[:]  # a fresh copy: nothing measured yet
     flux = catalog.flux
     assert '_photometry' in catalog.__dict__ and 'xypos' not in catalog.__dict__
     brightest = catalog[np.argsort(-flux)[:5]]
@@ -395,8 +427,12 @@ def test_catalog_to_table_with_chosen_columns(raw_catalog):
 def test_empty_catalog_object(finder, frame, unit, wcs, shape):
     from asidl.tests.helpers import simple_wcs
 
-    empty = UNetLoGCatalog.empty(unit=unit, wcs=simple_wcs((10, 10)) if wcs else None,
-                                 shape_columns=shape, meta={'model': 'x'})
+    empty = UNetLoGCatalog.empty(
+        unit=unit,
+        wcs=simple_wcs((10, 10)) if wcs else None,
+        shape_columns=shape,
+        meta={'model': 'x'},
+    )
     assert len(empty) == 0 and repr(empty) == '<UNetLoGCatalog(n_sources=0)>'
     table = empty.to_table()
     assert len(table) == 0 and table.meta == {'model': 'x'}

@@ -8,8 +8,9 @@ from asidl.cli import main
 
 
 def test_help_runs_as_a_command():
-    out = subprocess.run([sys.executable, '-m', 'asidl.cli', '--help'], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, '-m', 'asidl.cli', '--help'], capture_output=True, text=True, check=True
+    ).stdout
     assert 'demo' in out and 'train' in out
 
 
@@ -30,9 +31,26 @@ def test_unknown_command_fails():
 @pytest.mark.slow
 def test_train_and_export(tmp_path, capsys):
     model = tmp_path / 'mine.keras'
-    args = ['train', str(tmp_path / 'ckpt'), '--epochs', '1', '--steps-per-epoch', '1',
-            '--batch-size', '2', '--frame-size', '32', '--base-filters', '2', '--depth', '2',
-            '--n-validation', '1', '--export', str(model)]
+    args = [
+        'train',
+        str(tmp_path / 'ckpt'),
+        '--epochs',
+        '1',
+        '--steps-per-epoch',
+        '1',
+        '--batch-size',
+        '2',
+        '--frame-size',
+        '32',
+        '--base-filters',
+        '2',
+        '--depth',
+        '2',
+        '--n-validation',
+        '1',
+        '--export',
+        str(model),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert 'epoch 1/1' in out and 'val Dice' in out
@@ -47,8 +65,11 @@ def test_option_defaults_are_the_finders():
     from asidl.cli import build_parser
     from asidl.cli.options import finder_defaults, finder_kwargs
 
-    signature = {name: p.default for name, p in inspect.signature(UNetLoGFinder.__init__)
-                 .parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    signature = {
+        name: p.default
+        for name, p in inspect.signature(UNetLoGFinder.__init__).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
     defaults = finder_defaults()
     assert defaults == {name: signature[name] for name in defaults}
     args = build_parser().parse_args(['find', 'frame.fits'])
@@ -57,18 +78,21 @@ def test_option_defaults_are_the_finders():
 
 def test_help_and_import_do_not_load_the_finder():
     """``import asidl`` and ``asidl --help`` leave photutils, astropy and OpenVINO unimported."""
-    code = ('import sys\n'
-            'import asidl\n'
-            'from asidl.cli import main\n'
-            'try:\n'
-            '    main(["find", "--help"])\n'
-            'except SystemExit:\n'
-            '    pass\n'
-            'heavy = ("photutils", "astropy", "openvino", "scipy", "tensorflow", "keras",\n'
-            '         "matplotlib", "dask", "distributed")\n'
-            'print(sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))\n')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        'import sys\n'
+        'import asidl\n'
+        'from asidl.cli import main\n'
+        'try:\n'
+        '    main(["find", "--help"])\n'
+        'except SystemExit:\n'
+        '    pass\n'
+        'heavy = ("photutils", "astropy", "openvino", "scipy", "tensorflow", "keras",\n'
+        '         "matplotlib", "dask", "distributed")\n'
+        'print(sorted({m.split(".")[0] for m in sys.modules} & set(heavy)))\n'
+    )
+    out = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.splitlines()[-1] == '[]'
 
 
@@ -83,6 +107,16 @@ def test_train_option_defaults_are_train_s():
     args = build_parser().parse_args(['train', 'checkpoints'])
     frame_shape = signature.pop('frame_shape')
     assert (args.frame_size, args.frame_size) == frame_shape
-    for name in ('epochs', 'steps_per_epoch', 'batch_size', 'base_filters', 'depth',
-                 'input_stride', 'learning_rate', 'seed', 'n_validation', 'initial_model'):
+    for name in (
+        'epochs',
+        'steps_per_epoch',
+        'batch_size',
+        'base_filters',
+        'depth',
+        'input_stride',
+        'learning_rate',
+        'seed',
+        'n_validation',
+        'initial_model',
+    ):
         assert getattr(args, name) == signature[name], name

@@ -28,8 +28,12 @@ from asidl.tests.helpers import write_corrupt, write_frame
 pytestmark = pytest.mark.filterwarnings('ignore::asidl.fwhm.FWHMWarning')
 
 #: In-process clusters listen on localhost only (the tests are offline).
-LOCALHOST_ONLY = {'protocol': 'tcp', 'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0',
-                  'worker_dashboard_address': '127.0.0.1:0'}
+LOCALHOST_ONLY = {
+    'protocol': 'tcp',
+    'host': '127.0.0.1',
+    'dashboard_address': '127.0.0.1:0',
+    'worker_dashboard_address': '127.0.0.1:0',
+}
 
 TEMPORARY = re.compile(r'^\..*\.asidl-tmp$')
 
@@ -37,8 +41,13 @@ TEMPORARY = re.compile(r'^\..*\.asidl-tmp$')
 def asidl(*args, timeout=300):
     """Run the ``asidl`` command; returns the CompletedProcess."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
-    return subprocess.run([sys.executable, '-m', 'asidl.cli', *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, '-m', 'asidl.cli', *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.fixture(scope='module')
@@ -47,8 +56,9 @@ def frames(tmp_path_factory):
     directory = tmp_path_factory.mktemp('cli')
     write_frame(directory / 'a.fits', seed=21, shape=(128, 128))
     write_frame(directory / 'b.fits', seed=22, shape=(128, 128))
-    write_frame(directory / 'c.fits', seed=23, shape=(128, 128), wcs=False, bunit=None,
-                mask_extname=None)
+    write_frame(
+        directory / 'c.fits', seed=23, shape=(128, 128), wcs=False, bunit=None, mask_extname=None
+    )
     write_corrupt(directory / 'd.fits')
     return directory
 
@@ -61,8 +71,12 @@ def reference(finder, frames):
 @pytest.fixture(scope='module')
 def scheduler():
     """Address of a running cluster (worker threads of this test process)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      **LOCALHOST_ONLY) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, **LOCALHOST_ONLY
+        ) as cluster,
+        Client(cluster),
+    ):
         yield cluster.scheduler_address
 
 
@@ -70,18 +84,47 @@ def assert_same_catalog(table, ref):
     assert table.colnames == ref.colnames
     assert len(table) == len(ref) > 5
     for name in ('x_centroid', 'y_centroid', 'flux', 'peak', 'mag'):
-        np.testing.assert_allclose(u.Quantity(table[name]).value, u.Quantity(ref[name]).value,
-                                   rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(
+            u.Quantity(table[name]).value, u.Quantity(ref[name]).value, rtol=1e-5, atol=1e-4
+        )
     assert getattr(table['flux'], 'unit', None) == getattr(ref['flux'], 'unit', None)
     if 'sky_centroid' in ref.colnames:
         assert table['sky_centroid'].separation(ref['sky_centroid']).max() < 1e-3 * u.arcsec
 
 
-@pytest.mark.parametrize('command, expected', [
-    ('find', ['--output', '--out-dir', '--format', '--regions', '--overlay', '--hdu',
-              '--mask-hdu', '--threshold', '--n-brightest', 'examples:']),
-    ('batch', ['--out-dir', '--scheduler', '--workers', '--threads', '--overwrite', 'resume',
-               '--summary', 'examples:'])])
+@pytest.mark.parametrize(
+    'command, expected',
+    [
+        (
+            'find',
+            [
+                '--output',
+                '--out-dir',
+                '--format',
+                '--regions',
+                '--overlay',
+                '--hdu',
+                '--mask-hdu',
+                '--threshold',
+                '--n-brightest',
+                'examples:',
+            ],
+        ),
+        (
+            'batch',
+            [
+                '--out-dir',
+                '--scheduler',
+                '--workers',
+                '--threads',
+                '--overwrite',
+                'resume',
+                '--summary',
+                'examples:',
+            ],
+        ),
+    ],
+)
 def test_help_reads_like_a_unix_tool(capsys, command, expected):
     with pytest.raises(SystemExit) as exit_:
         main([command, '--help'])
@@ -95,27 +138,45 @@ def test_help_reads_like_a_unix_tool(capsys, command, expected):
 
 def test_find_writes_catalogs_regions_and_overlays(tmp_path, frames, reference):
     out = tmp_path / 'out'
-    run = asidl('find', frames / 'a.fits', frames / 'c.fits', frames / 'd.fits', '-d', out,
-                '-f', 'fits', '--regions', '--overlay')
-    assert run.returncode == 1, run.stderr          # d.fits is not FITS
+    run = asidl(
+        'find',
+        frames / 'a.fits',
+        frames / 'c.fits',
+        frames / 'd.fits',
+        '-d',
+        out,
+        '-f',
+        'fits',
+        '--regions',
+        '--overlay',
+    )
+    assert run.returncode == 1, run.stderr  # d.fits is not FITS
     lines = run.stdout.splitlines()
     assert len(lines) == 2
     for line, name in zip(lines, 'ac'):
         n = len(reference[name])
-        assert line.startswith(f'{frames / name}.fits: {n} stars -> {out / name}.fits + '
-                               f'{name}.reg + {name}.png ('), line
+        assert line.startswith(
+            f'{frames / name}.fits: {n} stars -> {out / name}.fits + {name}.reg + {name}.png ('
+        ), line
     assert re.search(r'asidl find: .*d\.fits: OSError: .*not a readable FITS file', run.stderr)
-    assert sorted(p.name for p in out.iterdir()) == ['a.fits', 'a.png', 'a.reg', 'c.fits',
-                                                     'c.png', 'c.reg']
+    assert sorted(p.name for p in out.iterdir()) == [
+        'a.fits',
+        'a.png',
+        'a.reg',
+        'c.fits',
+        'c.png',
+        'c.reg',
+    ]
     for name in 'ac':
         assert_same_catalog(QTable.read(out / f'{name}.fits'), reference[name])
         shapes = Regions.read(out / f'{name}.reg', format='ds9')
         assert len(shapes) == len(reference[name])
         assert isinstance(shapes[0], CirclePixelRegion)
-        np.testing.assert_allclose([s.center.x for s in shapes],
-                                   reference[name]['x_centroid'], atol=1e-6)
+        np.testing.assert_allclose(
+            [s.center.x for s in shapes], reference[name]['x_centroid'], atol=1e-6
+        )
         assert (out / f'{name}.png').read_bytes()[:4] == b'\x89PNG'
-    assert 'sky_centroid' not in QTable.read(out / 'c.fits').colnames      # no WCS
+    assert 'sky_centroid' not in QTable.read(out / 'c.fits').colnames  # no WCS
 
 
 def test_find_output_formats_and_options(tmp_path, frames, reference, capsys):
@@ -125,32 +186,54 @@ def test_find_output_formats_and_options(tmp_path, frames, reference, capsys):
     ref = reference['a']
     np.testing.assert_allclose(csv['ra'], ref['sky_centroid'].ra.deg, atol=1e-9)
     np.testing.assert_allclose(csv['x_centroid'], ref['x_centroid'], atol=1e-6)
-    assert main(['find', str(frames / 'a.fits'), '-o', str(tmp_path / 'a.ecsv'), '--quiet',
-                 '--n-brightest', '4', '--threshold', '0.3', '--mask-hdu', 'none']) == 0
+    assert (
+        main(
+            [
+                'find',
+                str(frames / 'a.fits'),
+                '-o',
+                str(tmp_path / 'a.ecsv'),
+                '--quiet',
+                '--n-brightest',
+                '4',
+                '--threshold',
+                '0.3',
+                '--mask-hdu',
+                'none',
+            ]
+        )
+        == 0
+    )
     few = QTable.read(tmp_path / 'a.ecsv')
     assert len(few) == 4 and few.meta['threshold'] == 0.3 and few.meta['n_brightest'] == 4
     out = capsys.readouterr()
-    assert out.out.count('\n') == 1 and 'a.csv' in out.out       # --quiet printed nothing
+    assert out.out.count('\n') == 1 and 'a.csv' in out.out  # --quiet printed nothing
     # A plain --peak-max is in the image's unit (BUNIT = adu).
     cut = float(np.median(ref['peak'].value))
-    assert main(['find', str(frames / 'a.fits'), '-o', str(tmp_path / 'p.ecsv'),
-                 '--peak-max', str(cut)]) == 0
+    assert (
+        main(
+            ['find', str(frames / 'a.fits'), '-o', str(tmp_path / 'p.ecsv'), '--peak-max', str(cut)]
+        )
+        == 0
+    )
     assert 0 < len(QTable.read(tmp_path / 'p.ecsv')) < len(ref)
 
 
-@pytest.mark.parametrize('args, message', [
-    (['a.fits', 'b.fits', '-o', 'x.ecsv'], '--output names one catalog, but 2 images'),
-    (['a.fits', '-o', 'x.txt'], 'suffix must be one of'),
-    (['a.fits', '-f', 'fits', '-d', '{frames}'], 'would overwrite an input image'),
-    (['a.fits', '--model', 'no-such-model', '-o', 'x.ecsv'], "unknown model 'no-such-model'"),
-    (['a.fits', '--threshold', '-1', '-o', 'x.ecsv'], 'threshold must be a positive number'),
-    (['a.fits', '--fwhm', 'inf', '-o', 'x.ecsv'], 'fwhm must be a finite positive number'),
-    (['nothing*.fits'], "no file matches 'nothing"),
-])
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (['a.fits', 'b.fits', '-o', 'x.ecsv'], '--output names one catalog, but 2 images'),
+        (['a.fits', '-o', 'x.txt'], 'suffix must be one of'),
+        (['a.fits', '-f', 'fits', '-d', '{frames}'], 'would overwrite an input image'),
+        (['a.fits', '--model', 'no-such-model', '-o', 'x.ecsv'], "unknown model 'no-such-model'"),
+        (['a.fits', '--threshold', '-1', '-o', 'x.ecsv'], 'threshold must be a positive number'),
+        (['a.fits', '--fwhm', 'inf', '-o', 'x.ecsv'], 'fwhm must be a finite positive number'),
+        (['nothing*.fits'], "no file matches 'nothing"),
+    ],
+)
 def test_find_usage_errors(tmp_path, frames, capsys, monkeypatch, args, message):
     monkeypatch.chdir(frames)
-    args = [a.replace('{frames}', str(frames)).replace('x.', str(tmp_path / 'x.'))
-            for a in args]
+    args = [a.replace('{frames}', str(frames)).replace('x.', str(tmp_path / 'x.')) for a in args]
     assert main(['find', *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith('asidl find: error: ') and message in err
@@ -159,14 +242,25 @@ def test_find_usage_errors(tmp_path, frames, capsys, monkeypatch, args, message)
 
 def test_batch_on_a_running_cluster(tmp_path, frames, reference, scheduler):
     out = tmp_path / 'cats'
-    run = asidl('batch', frames / '*.fits', '--out-dir', out, '--scheduler', scheduler,
-                '--summary', tmp_path / 'summary.ecsv', '--progress')
+    run = asidl(
+        'batch',
+        frames / '*.fits',
+        '--out-dir',
+        out,
+        '--scheduler',
+        scheduler,
+        '--summary',
+        tmp_path / 'summary.ecsv',
+        '--progress',
+    )
     assert run.returncode == 1, run.stderr
-    assert re.fullmatch(r'asidl batch: 4 images: 3 done \(\d+ stars\), 0 skipped, 1 failed, in '
-                        r'[\d.]+ s, [\d.]+ images/min\n', run.stdout), run.stdout
-    assert re.search(r'asidl batch: failed: .*d\.fits: OSError: .*not a readable FITS',
-                     run.stderr)
-    assert '4/4' in run.stderr       # the progress bar
+    assert re.fullmatch(
+        r'asidl batch: 4 images: 3 done \(\d+ stars\), 0 skipped, 1 failed, in '
+        r'[\d.]+ s, [\d.]+ images/min\n',
+        run.stdout,
+    ), run.stdout
+    assert re.search(r'asidl batch: failed: .*d\.fits: OSError: .*not a readable FITS', run.stderr)
+    assert '4/4' in run.stderr  # the progress bar
     assert sorted(p.name for p in out.iterdir()) == ['a.ecsv', 'b.ecsv', 'c.ecsv']
     for name in 'abc':
         assert_same_catalog(QTable.read(out / f'{name}.ecsv'), reference[name])
@@ -176,14 +270,38 @@ def test_batch_on_a_running_cluster(tmp_path, frames, reference, scheduler):
 
 
 def test_batch_usage_errors(tmp_path, frames, capsys):
-    assert main(['batch', str(frames / 'a.fits'), '-d', str(tmp_path), '--summary',
-                 str(tmp_path / 's.txt')]) == 2
+    assert (
+        main(
+            [
+                'batch',
+                str(frames / 'a.fits'),
+                '-d',
+                str(tmp_path),
+                '--summary',
+                str(tmp_path / 's.txt'),
+            ]
+        )
+        == 2
+    )
     assert 'suffix must be one of' in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
-        main(['batch', str(frames / 'a.fits')])          # --out-dir is required
+        main(['batch', str(frames / 'a.fits')])  # --out-dir is required
     assert exit_.value.code == 2
-    assert main(['batch', str(frames / 'a.fits'), '-d', str(tmp_path), '--scheduler',
-                 'tcp://127.0.0.1:9', '--connect-timeout', '1']) == 2
+    assert (
+        main(
+            [
+                'batch',
+                str(frames / 'a.fits'),
+                '-d',
+                str(tmp_path),
+                '--scheduler',
+                'tcp://127.0.0.1:9',
+                '--connect-timeout',
+                '1',
+            ]
+        )
+        == 2
+    )
     assert 'asidl batch: error:' in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -198,13 +316,28 @@ def test_batch_terminated_mid_run_then_resumed(tmp_path, finder, scheduler):
     """
     frames = tmp_path / 'night'
     frames.mkdir()
-    paths = [write_frame(frames / f'n{i}.fits', seed=60 + i, shape=(320, 320))
-             for i in range(8)]
+    paths = [write_frame(frames / f'n{i}.fits', seed=60 + i, shape=(320, 320)) for i in range(8)]
     out = tmp_path / 'cats'
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
-    proc = subprocess.Popen([sys.executable, '-m', 'asidl.cli', 'batch', str(frames / '*.fits'),
-                             '-d', str(out), '--workers', '1', '--threads', '1'],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            '-m',
+            'asidl.cli',
+            'batch',
+            str(frames / '*.fits'),
+            '-d',
+            str(out),
+            '--workers',
+            '1',
+            '--threads',
+            '1',
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 180
         while proc.poll() is None and time.monotonic() < deadline:
@@ -228,8 +361,10 @@ def test_batch_terminated_mid_run_then_resumed(tmp_path, finder, scheduler):
 
     run = asidl('batch', frames / '*.fits', '-d', out, '--scheduler', scheduler)
     assert run.returncode == 0, run.stderr
-    assert (f'{len(paths)} images: {len(paths) - len(written)} done' in run.stdout
-            and f'{len(written)} skipped, 0 failed' in run.stdout), run.stdout
+    assert (
+        f'{len(paths)} images: {len(paths) - len(written)} done' in run.stdout
+        and f'{len(written)} skipped, 0 failed' in run.stdout
+    ), run.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(f'{p.stem}.ecsv' for p in paths)
     for path in paths:
         assert_same_catalog(QTable.read(out / f'{path.stem}.ecsv'), references[path.stem])
@@ -245,8 +380,7 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_find_never_replaces_an_image_or_another_file_without_overwrite(tmp_path, frames,
-                                                                         capsys):
+def test_find_never_replaces_an_image_or_another_file_without_overwrite(tmp_path, frames, capsys):
     other = write_frame(tmp_path / 'other_image.fits', seed=5, shape=(96, 96))
     notes = tmp_path / 'notes.ecsv'
     notes.write_text('my notes, not a catalog\n')
@@ -259,7 +393,7 @@ def test_find_never_replaces_an_image_or_another_file_without_overwrite(tmp_path
         assert '--overwrite' in err and _digest(target) == before
     # Forced explicitly, it is replaced.
     assert main(['find', str(frames / 'a.fits'), '-o', str(other), '--overwrite']) == 0
-    assert QTable.read(other).meta['FINDER'] == 'UNetLoGFinder'      # FITS: upper case
+    assert QTable.read(other).meta['FINDER'] == 'UNetLoGFinder'  # FITS: upper case
 
 
 def test_find_skips_an_up_to_date_catalog_and_redoes_a_stale_one(tmp_path, frames, capsys):
@@ -282,8 +416,7 @@ def test_find_skips_an_up_to_date_catalog_and_redoes_a_stale_one(tmp_path, frame
 
 
 @pytest.mark.slow
-def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(tmp_path,
-                                                                               scheduler):
+def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(tmp_path, scheduler):
     import gzip
 
     directory = tmp_path / 'dir'
@@ -291,18 +424,28 @@ def test_compressed_images_never_name_their_catalog_after_the_uncompressed_one(t
     image = write_frame(directory / 'frame.fits', seed=7, shape=(96, 96))
     (directory / 'frame.fits.gz').write_bytes(gzip.compress(image.read_bytes()))
     before = _digest(image)
-    assert main(['find', str(directory / 'frame.fits.gz'), '-f', 'fits', '-d',
-                 str(directory)]) == 0
+    assert main(['find', str(directory / 'frame.fits.gz'), '-f', 'fits', '-d', str(directory)]) == 0
     assert _digest(image) == before
-    assert QTable.read(directory / 'frame.gz.fits').meta['IMAGE'] == \
-        str(directory / 'frame.fits.gz')
+    assert QTable.read(directory / 'frame.gz.fits').meta['IMAGE'] == str(
+        directory / 'frame.fits.gz'
+    )
     (directory / 'frame.gz.fits').unlink()
-    run = asidl('batch', directory / '*.gz', '-d', directory, '-f', 'fits', '--scheduler',
-                scheduler)
+    run = asidl(
+        'batch', directory / '*.gz', '-d', directory, '-f', 'fits', '--scheduler', scheduler
+    )
     assert run.returncode == 0, run.stderr
     assert '1 done' in run.stdout and (directory / 'frame.gz.fits').exists()
-    run = asidl('batch', directory / '*.gz', '-d', directory, '-f', 'fits', '--scheduler',
-                scheduler, '--overwrite')
+    run = asidl(
+        'batch',
+        directory / '*.gz',
+        '-d',
+        directory,
+        '-f',
+        'fits',
+        '--scheduler',
+        scheduler,
+        '--overwrite',
+    )
     assert run.returncode == 0, run.stderr
     assert _digest(image) == before
 
@@ -318,11 +461,14 @@ def test_batch_resume_checks_what_each_catalog_records(tmp_path, scheduler):
     assert run.returncode == 0 and '1 done' in run.stdout, run.stderr
     run = asidl('batch', tmp_path / 'b' / 'x.fits', '-d', out, '--scheduler', scheduler)
     assert run.returncode == 2
-    assert f'{out / "x.ecsv"} is the catalog of another image, {tmp_path / "a" / "x.fits"}' \
+    assert (
+        f'{out / "x.ecsv"} is the catalog of another image, {tmp_path / "a" / "x.fits"}'
         in run.stderr
+    )
     assert QTable.read(out / 'x.ecsv').meta['image'] == str(tmp_path / 'a' / 'x.fits')
-    run = asidl('batch', tmp_path / 'b' / 'x.fits', '-d', out, '--scheduler', scheduler,
-                '--overwrite')
+    run = asidl(
+        'batch', tmp_path / 'b' / 'x.fits', '-d', out, '--scheduler', scheduler, '--overwrite'
+    )
     assert run.returncode == 0 and '1 done' in run.stdout, run.stderr
     assert QTable.read(out / 'x.ecsv').meta['image'] == str(tmp_path / 'b' / 'x.fits')
 
@@ -336,8 +482,12 @@ def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, frames, capsys, 
     summary = write_frame(tmp_path / 'summary.fits', seed=4, shape=(64, 64))
     saved = {p: _digest(p) for p in (image, picture, summary)}
     for extra in (['-f', 'fits'], ['--overlay'], ['--summary', str(summary)]):
-        assert main(['batch', str(frames / 'a.fits'), '-d', str(out), '--scheduler', scheduler,
-                     *extra]) == 2
+        assert (
+            main(
+                ['batch', str(frames / 'a.fits'), '-d', str(out), '--scheduler', scheduler, *extra]
+            )
+            == 2
+        )
         assert 'asidl batch: error: refusing to replace' in capsys.readouterr().err
     assert {p: _digest(p) for p in saved} == saved
     assert sorted(p.name for p in out.iterdir()) == ['a.fits', 'a.png']
@@ -345,14 +495,17 @@ def test_batch_never_replaces_a_file_it_did_not_write(tmp_path, frames, capsys, 
 
 def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
     science = write_frame(tmp_path / 'science.fits', seed=9, shape=(128, 128), mask_extname=None)
-    assert main(['find', str(frames / 'a.fits'), '--mask', str(science), '-d',
-                 str(tmp_path / 'o')]) == 2
+    assert (
+        main(['find', str(frames / 'a.fits'), '--mask', str(science), '-d', str(tmp_path / 'o')])
+        == 2
+    )
     err = capsys.readouterr().err
     assert f'--mask {science} masks every pixel' in err
     assert not (tmp_path / 'o').exists()
     # A mask extension of the image itself that masks everything fails that image.
-    everything = write_frame(tmp_path / 'masked.fits', seed=9, shape=(64, 64),
-                             masked_box=(slice(None), slice(None)))
+    everything = write_frame(
+        tmp_path / 'masked.fits', seed=9, shape=(64, 64), masked_box=(slice(None), slice(None))
+    )
     assert main(['find', str(everything), '-d', str(tmp_path / 'o')]) == 1
     assert 'every pixel is masked' in capsys.readouterr().err
     assert list((tmp_path / 'o').iterdir()) == []
@@ -362,9 +515,21 @@ def test_a_mask_that_masks_every_pixel_is_an_error(tmp_path, frames, capsys):
 def test_a_worker_error_gives_the_message_without_a_traceback(tmp_path, frames):
     bogus = tmp_path / 'bogus.keras'
     bogus.write_text('not a model')
-    run = asidl('batch', frames / 'a.fits', '-d', tmp_path / 'o', '--model', bogus,
-                '--workers', '1', '--threads', '1')
+    run = asidl(
+        'batch',
+        frames / 'a.fits',
+        '-d',
+        tmp_path / 'o',
+        '--model',
+        bogus,
+        '--workers',
+        '1',
+        '--threads',
+        '1',
+    )
     assert run.returncode == 2
-    assert run.stderr == (f'asidl batch: error: {bogus} is not a valid .keras file: a .keras '
-                          'model is a zip archive holding a config.json, and this file is '
-                          'empty, truncated or of another kind\n')
+    assert run.stderr == (
+        f'asidl batch: error: {bogus} is not a valid .keras file: a .keras '
+        'model is a zip archive holding a config.json, and this file is '
+        'empty, truncated or of another kind\n'
+    )

@@ -33,8 +33,14 @@ def _run_python(code, tmp_path):
     """Run ``code`` in a fresh interpreter (TensorFlow's log level left alone)."""
     env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}
     env['ASIDL_DATA_DIR'] = str(tmp_path / 'cache')
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], cwd=SOURCE_ROOT,
-                          capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        cwd=SOURCE_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 @pytest.mark.parametrize('name', BUNDLED)
@@ -54,7 +60,8 @@ def model_path_dir():
 
 def test_finder_and_find_command_never_import_tensorflow(tmp_path):
     write_frame(tmp_path / 'frame.fits', seed=5, shape=(96, 128))
-    proc = _run_python(f"""
+    proc = _run_python(
+        f"""
         import sys
         from asidl import UNetLoGFinder
         from asidl.cli import main
@@ -67,7 +74,9 @@ def test_finder_and_find_command_never_import_tensorflow(tmp_path):
         assert main(['find', {str(tmp_path / 'frame.fits')!r}, '-q', '--fwhm', '3',
                      '-o', {str(tmp_path / 'frame.ecsv')!r}]) == 0
         print('tensorflow' in sys.modules, 'keras' in sys.modules)
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ['False', 'False']
     assert (tmp_path / 'frame.ecsv').exists()
@@ -94,11 +103,18 @@ def test_float32_outputs_match_tensorflow(name):
 def test_finder_results_match_the_tensorflow_path(finder, frame, catalog):
     """The default finder (OpenVINO) and the same model given as a Keras object."""
     entry = model_info('asidl-default')
-    keras_finder = UNetLoGFinder(model=load_model('asidl-default')[0],
-                                 threshold=entry['threshold'], calibration=finder.calibration)
+    keras_finder = UNetLoGFinder(
+        model=load_model('asidl-default')[0],
+        threshold=entry['threshold'],
+        calibration=finder.calibration,
+    )
     assert finder.engine == 'openvino' and keras_finder.engine == 'tensorflow'
-    np.testing.assert_allclose(finder.probability_map(frame.data),
-                               keras_finder.probability_map(frame.data), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(
+        finder.probability_map(frame.data),
+        keras_finder.probability_map(frame.data),
+        atol=1e-4,
+        rtol=0,
+    )
     other = keras_finder(frame.data)
     assert len(other) == len(catalog)
     for col in ('x_centroid', 'y_centroid', 'confidence'):
@@ -191,14 +207,21 @@ def test_corrupt_ir_is_detected_by_its_hash(package_copy, frame):
     # The fallback gives the float32 results.
     reference = compile_network(model_path_dir() / model_info('asidl-fast')['openvino']['xml'])
     batch = np.random.default_rng(3).normal(size=(1, 64, 96, 1)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(network.predict_on_batch(batch)),
-                               reference.predict_on_batch(batch), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(
+        np.asarray(network.predict_on_batch(batch)),
+        reference.predict_on_batch(batch),
+        atol=1e-4,
+        rtol=0,
+    )
 
 
 def test_ir_of_an_earlier_keras_file_is_not_used(package_copy):
     """A .keras file replaced (and its sha256 updated) without regenerating the IR."""
-    _rewrite_entry(package_copy, sha256=file_sha256(model_path_dir() / 'asidl-default-v1.keras'),
-                   file='asidl-default-v1.keras')
+    _rewrite_entry(
+        package_copy,
+        sha256=file_sha256(model_path_dir() / 'asidl-default-v1.keras'),
+        file='asidl-default-v1.keras',
+    )
     shutil.copy(model_path_dir() / 'asidl-default-v1.keras', package_copy)
     _falls_back('converted from another .keras file.*python -m asidl.training.export --openvino')
 
@@ -239,7 +262,7 @@ def test_networks_copy_and_pickle(finder):
     for clone in (copy.deepcopy(finder.model), pickle.loads(pickle.dumps(finder.model))):
         assert isinstance(clone, CompiledNetwork)
         assert (clone.name, clone.precision) == (finder.model.name, finder.model.precision)
-        assert clone._compiled is finder.model._compiled    # compiled once per process
+        assert clone._compiled is finder.model._compiled  # compiled once per process
 
 
 def test_find_command_precision_option(tmp_path):
@@ -248,8 +271,22 @@ def test_find_command_precision_option(tmp_path):
     from asidl.cli import main
 
     write_frame(tmp_path / 'frame.fits', seed=6, shape=(96, 96))
-    assert main(['find', str(tmp_path / 'frame.fits'), '-q', '--fwhm', '3', '--precision',
-                 'bf16', '-o', str(tmp_path / 'frame.ecsv')]) == 0
+    assert (
+        main(
+            [
+                'find',
+                str(tmp_path / 'frame.fits'),
+                '-q',
+                '--fwhm',
+                '3',
+                '--precision',
+                'bf16',
+                '-o',
+                str(tmp_path / 'frame.ecsv'),
+            ]
+        )
+        == 0
+    )
     meta = QTable.read(tmp_path / 'frame.ecsv').meta
     assert meta['engine'] == 'openvino' and meta['precision'] == 'bf16'
 
@@ -260,6 +297,6 @@ def test_load_network_looks_models_up_in_the_registry_it_is_given():
     models = ModelRegistry()
     network, name, normalization = load_network('asidl-fast', registry=models)
     assert isinstance(network, CompiledNetwork) and normalization == 'asinh'
-    assert 'entries' in vars(models)        # read, and kept for the finder's other questions
+    assert 'entries' in vars(models)  # read, and kept for the finder's other questions
     with pytest.raises(ValueError, match="unknown model 'asidl-fast'"):
         load_network('asidl-fast', registry=ModelRegistry({}))

@@ -53,7 +53,7 @@ def test_compare_finders_without_truth_cross_matches(frame, finder, catalog):
     from asidl.evaluation import classical_finders, compare_finders
 
     finders = {'UNetLoGFinder': finder}
-    finders.update(classical_finders(frame.data, reference=catalog))   # FWHM fitted
+    finders.update(classical_finders(frame.data, reference=catalog))  # FWHM fitted
     table = compare_finders(frame.data, None, finders)
     assert table['matched'][0] == table['N'][0] == len(catalog)
     assert np.all(table['matched'] <= table['N'])
@@ -76,8 +76,15 @@ def test_artificial_star_test_completeness_rises_with_flux(finder):
     from asidl.datasets import FrameParameters, simulate_frame
     from asidl.evaluation import artificial_star_test
 
-    params = FrameParameters(shape=(256, 256), density=30.0, fwhm=3.0, psf='gaussian',
-                             sky=200.0, read_noise=5.0, bias=300.0)
+    params = FrameParameters(
+        shape=(256, 256),
+        density=30.0,
+        fwhm=3.0,
+        psf='gaussian',
+        sky=200.0,
+        read_noise=5.0,
+        bias=300.0,
+    )
     frame = simulate_frame(params, seed=8)
     sky_sigma = np.sqrt(200.0 + 25.0)
     # S/N of a Gaussian PSF of FWHM 3: flux / (sigma * sqrt(4 pi s^2)), s = 3 / 2.355
@@ -85,8 +92,8 @@ def test_artificial_star_test_completeness_rises_with_flux(finder):
     fluxes = np.array([0.5, 30.0]) * sky_sigma * np.sqrt(area)
     table = artificial_star_test(frame.data, finder, fluxes=fluxes, n_per_flux=20, seed=1)
     assert list(table['n_injected']) == [20, 20]
-    assert table['fraction'][0] < 0.3      # S/N 0.5: invisible
-    assert table['fraction'][1] > 0.9      # S/N 30: always found
+    assert table['fraction'][0] < 0.3  # S/N 0.5: invisible
+    assert table['fraction'][1] > 0.9  # S/N 30: always found
 
 
 def test_scores_by_bin():
@@ -94,8 +101,9 @@ def test_scores_by_bin():
 
     from asidl.evaluation import scores_by_bin
 
-    truth = QTable({'x': [10.0, 20.0, 30.0, 40.0], 'y': [5.0, 5.0, 5.0, 5.0],
-                    'snr': [4.0, 6.0, 60.0, 70.0]})
+    truth = QTable(
+        {'x': [10.0, 20.0, 30.0, 40.0], 'y': [5.0, 5.0, 5.0, 5.0], 'snr': [4.0, 6.0, 60.0, 70.0]}
+    )
     table = scores_by_bin([10.3, 30.0, 40.1], [5.0, 5.0, 5.0], truth, bins=(3, 10, 100))
     assert list(table['n_true']) == [2, 2]
     assert list(table['n_found']) == [1, 2]
@@ -111,8 +119,13 @@ def test_plot_dice_versus_density():
 
     from asidl.evaluation import plot_dice_versus_density
 
-    table = QTable({'finder': ['UNetLoGFinder', 'DAOStarFinder (3 sigma)'] * 2,
-                    'density': [1, 1, 10, 10], 'Dice': [0.8, 0.5, 0.7, 0.4]})
+    table = QTable(
+        {
+            'finder': ['UNetLoGFinder', 'DAOStarFinder (3 sigma)'] * 2,
+            'density': [1, 1, 10, 10],
+            'Dice': [0.8, 0.5, 0.7, 0.4],
+        }
+    )
     ax = plot_dice_versus_density(table)
     assert [line.get_label() for line in ax.get_lines()] == ['UNetLoGFinder', 'DAOStarFinder']
     assert_allclose(ax.get_lines()[1].get_ydata(), [0.5, 0.4])
@@ -135,30 +148,34 @@ def test_negative_image_reflects_about_the_background():
 
     rng = np.random.default_rng(0)
     data = 100.0 + 0.05 * np.arange(128)[None, :] + rng.normal(0, 2, (128, 128))
-    data[60:63, 60:63] += 500.0                       # a "star"
+    data[60:63, 60:63] += 500.0  # a "star"
     original = data.copy()
     reflected = negative_image(data)
-    np.testing.assert_array_equal(data, original)     # input not modified
-    assert reflected[61, 61] < 100.0 - 400.0          # the star is now a hole
+    np.testing.assert_array_equal(data, original)  # input not modified
+    assert reflected[61, 61] < 100.0 - 400.0  # the star is now a hole
     # reflected + data is twice the smooth background: no noise left in it.
     twice_background = reflected + data
     assert np.std(np.diff(twice_background[:50], axis=1)) < 0.05
-    assert_allclose(np.median(twice_background[:50, 32:96] / 2 - data[:50, 32:96]), 0.0,
-                    atol=0.5)
+    assert_allclose(np.median(twice_background[:50, 32:96] / 2 - data[:50, 32:96]), 0.0, atol=0.5)
     # The noise keeps its amplitude.
     assert_allclose(np.std(np.diff(reflected[:50], axis=1)), 2.0 * np.sqrt(2), rtol=0.1)
 
 
 def _counter(detections):
     """A finder that reports every pixel above ``detections`` as a source."""
+
     def find(data, mask=None):
         from astropy.table import QTable
 
         level = np.median(data) + detections * 1.4826 * np.median(np.abs(data - np.median(data)))
         peaks = (data > level) & (data == ndimage.maximum_filter(data, 3))
         y, x = np.nonzero(peaks)
-        return QTable({'x_centroid': x.astype(float), 'y_centroid': y.astype(float)}) \
-            if x.size else None
+        return (
+            QTable({'x_centroid': x.astype(float), 'y_centroid': y.astype(float)})
+            if x.size
+            else None
+        )
+
     from scipy import ndimage
 
     return find

@@ -20,8 +20,21 @@ from asidl.datasets import FrameParameters, simulate_frame
 from asidl.evaluation import score_detections
 from asidl.fwhm import FWHMWarning
 
-COLUMNS = ['id', 'x_centroid', 'y_centroid', 'confidence', 'log_response', 'sharpness',
-           'roundness1', 'roundness2', 'n_pixels', 'background', 'peak', 'flux', 'mag']
+COLUMNS = [
+    'id',
+    'x_centroid',
+    'y_centroid',
+    'confidence',
+    'log_response',
+    'sharpness',
+    'roundness1',
+    'roundness2',
+    'n_pixels',
+    'background',
+    'peak',
+    'flux',
+    'mag',
+]
 
 
 def _positions(tbl):
@@ -118,8 +131,12 @@ def test_nan_region_counts_as_masked(finder, frame):
     t_nan = finder(data)
     t_mask = finder(frame.data, mask=mask)
     assert_array_equal(_positions(t_nan), _positions(t_mask))
-    inside = ((t_nan['y_centroid'] > 61) & (t_nan['y_centroid'] < 98)
-              & (t_nan['x_centroid'] > 51) & (t_nan['x_centroid'] < 138))
+    inside = (
+        (t_nan['y_centroid'] > 61)
+        & (t_nan['y_centroid'] < 98)
+        & (t_nan['x_centroid'] > 51)
+        & (t_nan['x_centroid'] < 138)
+    )
     assert not inside.any()
 
 
@@ -161,8 +178,13 @@ def test_dtypes_and_byte_order(finder, frame, catalog):
     big_endian = frame.data.astype('>f8')
     for data in (as_int, big_endian, as_int.astype(np.uint16)):
         tbl = finder(data)
-        s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
-                             catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+        s = score_detections(
+            tbl['x_centroid'],
+            tbl['y_centroid'],
+            catalog['x_centroid'],
+            catalog['y_centroid'],
+            radius=0.5,
+        )
         assert s['dice'] > 0.95
 
 
@@ -202,8 +224,7 @@ def test_nddata_with_wcs_gives_sky_centroid(finder, frame, catalog):
     wcs.wcs.crval = [150.0, 2.0]
     wcs.wcs.crpix = [96, 80]
     wcs.wcs.cdelt = [-0.56 / 3600, 0.56 / 3600]
-    for nd in (NDData(frame.data, wcs=wcs, unit='adu'),
-               CCDData(frame.data, wcs=wcs, unit='adu')):
+    for nd in (NDData(frame.data, wcs=wcs, unit='adu'), CCDData(frame.data, wcs=wcs, unit='adu')):
         tbl = finder(nd)
         assert isinstance(tbl['sky_centroid'], SkyCoord)
         expected = wcs.pixel_to_world(tbl['x_centroid'], tbl['y_centroid'])
@@ -212,19 +233,27 @@ def test_nddata_with_wcs_gives_sky_centroid(finder, frame, catalog):
         assert len(tbl) == len(catalog)
 
 
-@pytest.mark.parametrize('make, factor', [
-    (lambda d: np.round(d).astype(np.uint64) + np.uint64(2 ** 40), 1.0),
-    (lambda d: d.astype(np.float64) + 1e9, 1.0),
-    (lambda d: d.astype(np.float64) * 1e36, 1e36),     # finite, beyond float32
-    (lambda d: d.astype(np.float64) * 1e-60, 1e-60),   # finite, below float32
-])
+@pytest.mark.parametrize(
+    'make, factor',
+    [
+        (lambda d: np.round(d).astype(np.uint64) + np.uint64(2**40), 1.0),
+        (lambda d: d.astype(np.float64) + 1e9, 1.0),
+        (lambda d: d.astype(np.float64) * 1e36, 1e36),  # finite, beyond float32
+        (lambda d: d.astype(np.float64) * 1e-60, 1e-60),  # finite, below float32
+    ],
+)
 def test_large_offsets_do_not_lose_stars(finder, frame, catalog, make, factor):
     """Data float32 cannot hold to the noise are shifted first (uint64 + 2**40 found nothing)."""
     data = make(frame.data)
     tbl = finder(data)
     assert tbl is not None
-    s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
-                         catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+    s = score_detections(
+        tbl['x_centroid'],
+        tbl['y_centroid'],
+        catalog['x_centroid'],
+        catalog['y_centroid'],
+        radius=0.5,
+    )
     assert s['dice'] > 0.95
     # Levels are reported in the data's own terms.
     level = np.median(data.astype(np.float64))
@@ -234,8 +263,11 @@ def test_large_offsets_do_not_lose_stars(finder, frame, catalog, make, factor):
 
 @pytest.mark.parametrize('unit', ['mag', 'dex', 'deg'])
 def test_flux_columns_never_come_out_in_non_flux_units(finder, frame, unit):
-    for data in (frame.data * u.Unit(unit), NDData(frame.data, unit=unit),
-                 CCDData(frame.data, unit=unit)):
+    for data in (
+        frame.data * u.Unit(unit),
+        NDData(frame.data, unit=unit),
+        CCDData(frame.data, unit=unit),
+    ):
         with pytest.raises(ValueError, match=f'unit {unit}, which is .*not a flux'):
             finder(data)
 
@@ -246,20 +278,23 @@ def test_unusable_wcs_gives_the_table_without_sky_centroid(finder, frame, catalo
     from asidl.tests.helpers import simple_wcs
 
     wcs = simple_wcs(frame.data.shape)
-    wcs.wcs.cdelt = [0, 0]       # singular: pixel_to_world raises InvalidTransformError
+    wcs.wcs.cdelt = [0, 0]  # singular: pixel_to_world raises InvalidTransformError
     with pytest.warns(AstropyUserWarning, match='no sky_centroid'):
         tbl = finder(CCDData(frame.data, wcs=wcs, unit='adu'))
     assert 'sky_centroid' not in tbl.colnames and len(tbl) == len(catalog)
 
 
-@pytest.mark.parametrize('bad, exc, match', [
-    (np.zeros((3, 4, 5)), ValueError, '2D'),
-    (np.zeros(10), ValueError, '2D'),
-    (np.zeros((0, 5)), ValueError, 'empty'),
-    (np.array([['a', 'b'], ['c', 'd']]), TypeError, 'numeric'),
-    (np.ones((4, 4), dtype=complex), TypeError, 'numeric'),
-    (np.ones((4, 4), dtype=bool), TypeError, 'numeric'),
-])
+@pytest.mark.parametrize(
+    'bad, exc, match',
+    [
+        (np.zeros((3, 4, 5)), ValueError, '2D'),
+        (np.zeros(10), ValueError, '2D'),
+        (np.zeros((0, 5)), ValueError, 'empty'),
+        (np.array([['a', 'b'], ['c', 'd']]), TypeError, 'numeric'),
+        (np.ones((4, 4), dtype=complex), TypeError, 'numeric'),
+        (np.ones((4, 4), dtype=bool), TypeError, 'numeric'),
+    ],
+)
 def test_bad_data(finder, bad, exc, match):
     with pytest.raises(exc, match=match):
         finder(bad)
@@ -273,39 +308,45 @@ def test_bad_mask(finder):
         finder(data, mask=np.zeros((20, 20), float))
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    ({'sigma': 0}, 'sigma'),
-    ({'threshold': -1}, 'threshold'),
-    ({'overlap': 1.5}, 'overlap'),
-    ({'n_brightest': 0}, 'n_brightest'),
-    ({'n_brightest': 2.5}, 'n_brightest'),
-    ({'peak_max': -3}, 'peak_max'),
-    ({'tile_size': 100}, 'tile_size'),
-    ({'tile_size': 64, 'tile_margin': 30}, 'tile_margin'),
-    ({'batch_size': 0}, 'batch_size'),
-    ({'normalization': 'zscore'}, 'normalization'),
-    ({'model': 'no-such-model'}, 'asidl-default'),
-    ({'model': 'missing/file.keras'}, 'does not exist'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        ({'sigma': 0}, 'sigma'),
+        ({'threshold': -1}, 'threshold'),
+        ({'overlap': 1.5}, 'overlap'),
+        ({'n_brightest': 0}, 'n_brightest'),
+        ({'n_brightest': 2.5}, 'n_brightest'),
+        ({'peak_max': -3}, 'peak_max'),
+        ({'tile_size': 100}, 'tile_size'),
+        ({'tile_size': 64, 'tile_margin': 30}, 'tile_margin'),
+        ({'batch_size': 0}, 'batch_size'),
+        ({'normalization': 'zscore'}, 'normalization'),
+        ({'model': 'no-such-model'}, 'asidl-default'),
+        ({'model': 'missing/file.keras'}, 'does not exist'),
+    ],
+)
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         UNetLoGFinder(**kwargs)
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    ({'sigma': np.inf}, '^sigma must be a finite positive number'),
-    ({'sigma': np.nan}, '^sigma must be a positive number'),
-    ({'sigma': 1e6}, '^sigma must be at most 120 pixels'),
-    ({'sigma': 5.0, 'tile_size': 64, 'tile_margin': 16}, '^sigma must be at most 4 pixels'),
-    ({'threshold': np.inf}, '^threshold must be a finite positive number'),
-    ({'tile_size': 0}, '^tile_size must be a positive integer multiple of 32'),
-    ({'tile_size': -64}, '^tile_size must be a positive integer multiple of 32'),
-    ({'tile_size': True}, '^tile_size'),
-    ({'tile_size': 64.0}, '^tile_size'),
-    ({'tile_margin': -1}, '^tile_margin must be a non-negative integer'),
-    ({'tile_margin': 2.5}, '^tile_margin must be a non-negative integer'),
-    ({'tile_size': 32, 'tile_margin': 32}, '^tile_margin must leave at least half'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        ({'sigma': np.inf}, '^sigma must be a finite positive number'),
+        ({'sigma': np.nan}, '^sigma must be a positive number'),
+        ({'sigma': 1e6}, '^sigma must be at most 120 pixels'),
+        ({'sigma': 5.0, 'tile_size': 64, 'tile_margin': 16}, '^sigma must be at most 4 pixels'),
+        ({'threshold': np.inf}, '^threshold must be a finite positive number'),
+        ({'tile_size': 0}, '^tile_size must be a positive integer multiple of 32'),
+        ({'tile_size': -64}, '^tile_size must be a positive integer multiple of 32'),
+        ({'tile_size': True}, '^tile_size'),
+        ({'tile_size': 64.0}, '^tile_size'),
+        ({'tile_margin': -1}, '^tile_margin must be a non-negative integer'),
+        ({'tile_margin': 2.5}, '^tile_margin must be a non-negative integer'),
+        ({'tile_size': 32, 'tile_margin': 32}, '^tile_margin must leave at least half'),
+    ],
+)
 def test_unusable_parameters_are_refused_up_front(kwargs, match):
     """Each named in its own message, before any model is loaded or any data seen."""
     with pytest.raises(ValueError, match=match):
@@ -326,11 +367,11 @@ def test_positional_options_refused():
 
 def test_small_images():
     """Images smaller than a tile work, including a single star on a tiny frame."""
-    finder = UNetLoGFinder(fwhm=3.0)     # one star is too few to measure it
+    finder = UNetLoGFinder(fwhm=3.0)  # one star is too few to measure it
     params = FrameParameters(shape=(24, 40), density=0.0, fwhm=3.0, sky=200, bias=300)
     blank = simulate_frame(params, seed=1).data.astype(float)
     yy, xx = np.mgrid[:24, :40]
-    star = blank + 3000 * np.exp(-((xx - 20.3)**2 + (yy - 11.6)**2) / (2 * 1.3**2))
+    star = blank + 3000 * np.exp(-((xx - 20.3) ** 2 + (yy - 11.6) ** 2) / (2 * 1.3**2))
     tbl = finder(star)
     assert len(tbl) == 1
     assert abs(tbl['x_centroid'][0] - 20.3) < 0.3
@@ -341,19 +382,20 @@ def test_tile_seams_do_not_change_results(frame):
     """Different tilings of the same frame give the same stars at the same places."""
     big = UNetLoGFinder(tile_size=256, tile_margin=32)(frame.data)
     small = UNetLoGFinder(tile_size=96, tile_margin=24)(frame.data)
-    s = score_detections(small['x_centroid'], small['y_centroid'],
-                         big['x_centroid'], big['y_centroid'], radius=0.5)
+    s = score_detections(
+        small['x_centroid'], small['y_centroid'], big['x_centroid'], big['y_centroid'], radius=0.5
+    )
     assert s['dice'] > 0.97
 
 
 def test_star_on_a_seam_found_once():
     """A star straddling the boundary between two tile cores is reported once."""
-    finder = UNetLoGFinder(tile_size=64, tile_margin=16, fwhm=3.5)    # cores of 32 pixels
+    finder = UNetLoGFinder(tile_size=64, tile_margin=16, fwhm=3.5)  # cores of 32 pixels
     rng = np.random.default_rng(3)
     data = rng.normal(500.0, 10.0, (64, 96))
     yy, xx = np.mgrid[:64, :96]
-    for x0 in (31.5, 63.6):     # on the seams at x = 31.5 and 63.5
-        data += 4000 * np.exp(-((xx - x0)**2 + (yy - 30.2)**2) / (2 * 1.5**2))
+    for x0 in (31.5, 63.6):  # on the seams at x = 31.5 and 63.5
+        data += 4000 * np.exp(-((xx - x0) ** 2 + (yy - 30.2) ** 2) / (2 * 1.5**2))
     tbl = finder(data)
     for x0 in (31.5, 63.6):
         near = np.hypot(tbl['x_centroid'] - x0, tbl['y_centroid'] - 30.2) < 3
@@ -366,8 +408,13 @@ def test_bias_and_background_offsets_do_not_matter(finder, frame, catalog):
     gradient = np.linspace(0, 300, nx)[None, :]
     for data in (frame.data + 5000.0, frame.data + gradient):
         tbl = finder(data)
-        s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
-                             catalog['x_centroid'], catalog['y_centroid'], radius=0.5)
+        s = score_detections(
+            tbl['x_centroid'],
+            tbl['y_centroid'],
+            catalog['x_centroid'],
+            catalog['y_centroid'],
+            radius=0.5,
+        )
         assert s['dice'] > 0.95
 
 
@@ -392,24 +439,24 @@ def test_psf_photometry_finder(frame):
     assert len(result) == len(finder(data))
     assert np.isfinite(result['flux_fit']).mean() > 0.9
 
-    iphot = IterativePSFPhotometry(psf_model, (7, 7), finder=finder, aperture_radius=4,
-                                   maxiters=2)
+    iphot = IterativePSFPhotometry(psf_model, (7, 7), finder=finder, aperture_radius=4, maxiters=2)
     iresult = iphot(data)
     assert len(iresult) >= len(result)
 
 
 def test_bright_star_positions_are_precise():
     """Bright, isolated stars are placed to a few hundredths of a pixel."""
-    finder = UNetLoGFinder(fwhm=4.2)     # three stars are too few to measure it
+    finder = UNetLoGFinder(fwhm=4.2)  # three stars are too few to measure it
     rng = np.random.default_rng(11)
     yy, xx = np.mgrid[:96, :96]
     truth = [(20.37, 30.81), (60.5, 70.08), (75.13, 18.66)]
     data = rng.normal(400.0, 12.0, (96, 96))
     for y0, x0 in truth:
-        data += 20000 * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * 1.8 ** 2))
+        data += 20000 * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * 1.8**2))
     tbl = finder(data)
-    s = score_detections(tbl['x_centroid'], tbl['y_centroid'],
-                         [t[1] for t in truth], [t[0] for t in truth])
+    s = score_detections(
+        tbl['x_centroid'], tbl['y_centroid'], [t[1] for t in truth], [t[0] for t in truth]
+    )
     assert s['tp'] == 3 and s['rms'] < 0.05
 
 
@@ -426,7 +473,7 @@ def test_fwhm_given_and_measured_in_meta(frame, catalog):
     assert given.fwhm == 3.5 and 'fwhm=3.5' in repr(given)
     tbl = given(frame.data)
     assert tbl.meta['fwhm'] == 3.5 and tbl.meta['fwhm_source'] == 'given'
-    assert_array_equal(_positions(tbl), _positions(catalog))    # within the model's range
+    assert_array_equal(_positions(tbl), _positions(catalog))  # within the model's range
     # Three stars are too few to measure: one warning, and the image's own scale.
     sparse = simulate_frame(FrameParameters(shape=(96, 96), density=2.0, fwhm=3.0), seed=5)
     with pytest.warns(FWHMWarning, match='could not be measured') as record:

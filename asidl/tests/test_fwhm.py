@@ -19,8 +19,9 @@ def _frame(fwhm, psf='moffat', seed=0):
 
 def _background(frame):
     p = frame.parameters
-    return (sky_electrons(p) / p.gain + p.bias).astype(np.float32), \
-        np.sqrt(p.sky + p.read_noise ** 2) / p.gain
+    return (sky_electrons(p) / p.gain + p.bias).astype(np.float32), np.sqrt(
+        p.sky + p.read_noise**2
+    ) / p.gain
 
 
 def _artifact_pixels(frame, n=40):
@@ -28,8 +29,7 @@ def _artifact_pixels(frame, n=40):
     t = frame.truth
     order = np.argsort(frame.data, axis=None)[::-1]
     ys, xs = np.unravel_index(order[:4000], frame.data.shape)
-    far = np.min(np.hypot(ys[:, None] - t['y'][None, :], xs[:, None] - t['x'][None, :]),
-                 axis=1) > 5
+    far = np.min(np.hypot(ys[:, None] - t['y'][None, :], xs[:, None] - t['x'][None, :]), axis=1) > 5
     return xs[far][:n].astype(float), ys[far][:n].astype(float)
 
 
@@ -60,15 +60,15 @@ def test_too_few_or_saturated_stars_give_none():
     valid = np.ones(frame.data.shape, bool)
     t = frame.truth[frame.truth['target']]
     bright = t[np.argsort(-t['snr'])]
-    assert measure_fwhm(frame.data, valid, background, noise, bright['x'][:4],
-                        bright['y'][:4]) is None
+    assert (
+        measure_fwhm(frame.data, valid, background, noise, bright['x'][:4], bright['y'][:4]) is None
+    )
     assert measure_fwhm(frame.data, valid, background, noise, [], []) is None
     # Clip the frame just above the sky: every star is saturated.
     clipped = np.minimum(frame.data, np.percentile(frame.data, 60))
     assert measure_fwhm(clipped, valid, background, noise, t['x'], t['y']) is None
     # Masked stars are not used either.
-    assert measure_fwhm(frame.data, np.zeros_like(valid), background, noise, t['x'],
-                        t['y']) is None
+    assert measure_fwhm(frame.data, np.zeros_like(valid), background, noise, t['x'], t['y']) is None
 
 
 def test_background_map_gives_the_full_background_result():

@@ -69,11 +69,13 @@ def test_default_hdu_is_the_first_image_and_dq_goes_with_its_extver(tmp_path):
     dq1, dq2 = np.zeros(shape, np.int16), np.zeros(shape, np.int16)
     dq1[0, 0] = 4
     dq2[1, 1] = 8
-    hdus = [fits.PrimaryHDU(),
-            fits.ImageHDU(dq1, name='DQ', ver=1),        # a mask first: not the image
-            fits.ImageHDU(sci1, name='SCI', ver=1),
-            fits.ImageHDU(sci2, name='SCI', ver=2),
-            fits.ImageHDU(dq2, name='DQ', ver=2)]
+    hdus = [
+        fits.PrimaryHDU(),
+        fits.ImageHDU(dq1, name='DQ', ver=1),  # a mask first: not the image
+        fits.ImageHDU(sci1, name='SCI', ver=1),
+        fits.ImageHDU(sci2, name='SCI', ver=2),
+        fits.ImageHDU(dq2, name='DQ', ver=2),
+    ]
     path = tmp_path / 'mef.fits'
     fits.HDUList(hdus).writeto(path)
 
@@ -101,17 +103,25 @@ def test_separate_mask_file_is_combined(tmp_path, image_file):
     np.testing.assert_array_equal(from_array.mask, extra)
 
 
-@pytest.mark.parametrize('bunit, unit', [('adu', u.adu), ('ADU', u.adu),
-                                         ('ELECTRONS/S', u.electron / u.s),
-                                         ('MJy/sr', u.MJy / u.sr), ('counts', u.ct)])
+@pytest.mark.parametrize(
+    'bunit, unit',
+    [
+        ('adu', u.adu),
+        ('ADU', u.adu),
+        ('ELECTRONS/S', u.electron / u.s),
+        ('MJy/sr', u.MJy / u.sr),
+        ('counts', u.ct),
+    ],
+)
 def test_bunit(tmp_path, bunit, unit):
     path = write_frame(tmp_path / 'f.fits', shape=(32, 32), bunit=bunit, mask_extname=None)
     assert read_image(path).unit == unit
 
 
 def test_unknown_bunit_warns_and_drops_the_unit(tmp_path):
-    path = write_frame(tmp_path / 'f.fits', shape=(32, 32), bunit='furlongs per cow',
-                       mask_extname=None)
+    path = write_frame(
+        tmp_path / 'f.fits', shape=(32, 32), bunit='furlongs per cow', mask_extname=None
+    )
     with pytest.warns(AstropyUserWarning, match='furlongs per cow'):
         assert read_image(path).unit is None
 
@@ -129,9 +139,9 @@ def test_read_errors_name_the_file_and_the_problem(tmp_path, image_file):
     with pytest.raises(OSError, match='corrupt.fits'):
         read_image(corrupt)
     truncated = tmp_path / 'truncated.fits'
-    truncated.write_bytes(image_file.read_bytes()[:2880 + 10000])
+    truncated.write_bytes(image_file.read_bytes()[: 2880 + 10000])
     with pytest.raises(OSError, match='truncated'), warnings.catch_warnings():
-        warnings.simplefilter('ignore', AstropyUserWarning)   # astropy's own "truncated"
+        warnings.simplefilter('ignore', AstropyUserWarning)  # astropy's own "truncated"
         read_image(truncated)
     table_only = write_table_only(tmp_path / 'table.fits')
     with pytest.raises(ValueError, match=r'table.fits: no 2D image HDU .*BinTableHDU'):
@@ -149,8 +159,12 @@ def test_read_errors_name_the_file_and_the_problem(tmp_path, image_file):
 
 
 def test_mask_extension_of_another_shape_is_an_error(tmp_path):
-    hdus = fits.HDUList([fits.PrimaryHDU(np.ones((20, 20), np.float32)),
-                         fits.ImageHDU(np.zeros((10, 10), np.uint8), name='BPM')])
+    hdus = fits.HDUList(
+        [
+            fits.PrimaryHDU(np.ones((20, 20), np.float32)),
+            fits.ImageHDU(np.zeros((10, 10), np.uint8), name='BPM'),
+        ]
+    )
     hdus.writeto(tmp_path / 'f.fits')
     with pytest.raises(ValueError, match=r'BPM\) has shape \(10, 10\)'):
         read_image(tmp_path / 'f.fits')
@@ -166,7 +180,7 @@ def test_read_image_does_what_the_finder_needs(tmp_path, finder, image_file, sky
     brightest = np.argmax(sky_catalog['flux'])
     bx, by = round(x[brightest]), round(y[brightest])
     bad = np.zeros((160, 160), np.uint8)
-    bad[by - 4:by + 5, bx - 4:bx + 5] = 1
+    bad[by - 4 : by + 5, bx - 4 : bx + 5] = 1
     fits.PrimaryHDU(bad).writeto(tmp_path / 'bpm.fits')
     masked = finder(read_image(image_file, mask=tmp_path / 'bpm.fits'))
     assert len(masked) < len(sky_catalog)
@@ -192,7 +206,7 @@ def test_catalog_stem():
 def test_catalog_round_trip_keeps_units_meta_and_sky(tmp_path, sky_catalog, suffix):
     path = write_catalog(sky_catalog, tmp_path / f'cat{suffix}')
     with warnings.catch_warnings():
-        warnings.simplefilter('error')      # no unit or HIERARCH warnings on reading
+        warnings.simplefilter('error')  # no unit or HIERARCH warnings on reading
         back = QTable.read(path)
     assert back.colnames == sky_catalog.colnames
     assert len(back) == len(sky_catalog) > 10
@@ -201,7 +215,7 @@ def test_catalog_round_trip_keeps_units_meta_and_sky(tmp_path, sky_catalog, suff
     assert back['flux'].unit == u.adu
     sep = back['sky_centroid'].separation(sky_catalog['sky_centroid'])
     assert sep.max() < 1e-6 * u.arcsec
-    meta = {key.lower(): value for key, value in back.meta.items()}   # FITS upper-cases
+    meta = {key.lower(): value for key, value in back.meta.items()}  # FITS upper-cases
     assert meta['model'] == sky_catalog.meta['model']
     assert meta['threshold'] == sky_catalog.meta['threshold']
     assert _leftovers(tmp_path) == []
@@ -212,12 +226,10 @@ def test_csv_has_ra_dec_in_degrees(tmp_path, sky_catalog):
     back = Table.read(path, format='ascii.csv')
     names = [n for n in sky_catalog.colnames if n != 'sky_centroid']
     assert back.colnames == names[:3] + ['ra', 'dec'] + names[3:]
-    np.testing.assert_allclose(back['ra'], sky_catalog['sky_centroid'].ra.deg, rtol=0,
-                               atol=1e-9)
-    np.testing.assert_allclose(back['dec'], sky_catalog['sky_centroid'].dec.deg, rtol=0,
-                               atol=1e-9)
+    np.testing.assert_allclose(back['ra'], sky_catalog['sky_centroid'].ra.deg, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(back['dec'], sky_catalog['sky_centroid'].dec.deg, rtol=0, atol=1e-9)
     np.testing.assert_allclose(back['flux'], sky_catalog['flux'].value, rtol=1e-9)
-    assert 'sky_centroid' in sky_catalog.colnames    # the caller's table is unchanged
+    assert 'sky_centroid' in sky_catalog.colnames  # the caller's table is unchanged
 
 
 def test_write_catalog_refuses_unknown_suffix_and_existing_file(tmp_path, sky_catalog):
@@ -239,7 +251,7 @@ def test_failed_write_leaves_the_old_catalog_and_no_temporary_file(tmp_path, sky
     before = path.read_bytes()
     unwritable = sky_catalog.copy()
     unwritable['thing'] = np.array([object()] * len(unwritable), dtype=object)
-    with pytest.raises(Exception):    # noqa: B017 - FITS cannot hold Python objects
+    with pytest.raises(Exception):  # noqa: B017 - FITS cannot hold Python objects
         write_catalog(unwritable, path, overwrite=True)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ['cat.fits']
@@ -266,24 +278,24 @@ def test_pixel_regions_parse_back_at_the_catalog_positions(tmp_path, sky_catalog
     assert len(shapes) == len(sky_catalog)
     assert all(isinstance(s, CirclePixelRegion) and s.radius == 3.0 for s in shapes)
     # DS9 image coordinates are 1-based; regions converts back to 0-based.
-    np.testing.assert_allclose([s.center.x for s in shapes], sky_catalog['x_centroid'],
-                               atol=1e-6)
-    np.testing.assert_allclose([s.center.y for s in shapes], sky_catalog['y_centroid'],
-                               atol=1e-6)
+    np.testing.assert_allclose([s.center.x for s in shapes], sky_catalog['x_centroid'], atol=1e-6)
+    np.testing.assert_allclose([s.center.y for s in shapes], sky_catalog['y_centroid'], atol=1e-6)
     assert 'image' in path.read_text().splitlines()[1]
 
 
 def test_sky_regions(tmp_path, sky_catalog, image):
-    path = write_regions(sky_catalog, tmp_path / 'cat.reg', coordinates='sky',
-                         wcs=image.wcs, radius=4.0)
+    path = write_regions(
+        sky_catalog, tmp_path / 'cat.reg', coordinates='sky', wcs=image.wcs, radius=4.0
+    )
     shapes = Regions.read(path, format='ds9')
     assert all(isinstance(s, CircleSkyRegion) for s in shapes)
     centers = SkyCoord([s.center for s in shapes])
     assert centers.separation(sky_catalog['sky_centroid']).max() < 0.01 * u.arcsec
     np.testing.assert_allclose(shapes[0].radius.to_value(u.arcsec), 4 * 0.56, rtol=1e-5)
     # Without a WCS the pixel scale comes from the catalog itself.
-    estimated = Regions.read(write_regions(sky_catalog, tmp_path / 'b.reg',
-                                           coordinates='sky'), format='ds9')
+    estimated = Regions.read(
+        write_regions(sky_catalog, tmp_path / 'b.reg', coordinates='sky'), format='ds9'
+    )
     np.testing.assert_allclose(estimated[0].radius.to_value(u.arcsec), 4 * 0.56, rtol=1e-3)
 
 
@@ -306,20 +318,26 @@ def test_overlay_png(tmp_path, image, sky_catalog):
     assert (tmp_path / 'empty.png').stat().st_size > 1000
 
 
-
 def test_files_asidl_wrote_are_told_from_others(tmp_path, image_file, image, sky_catalog):
     from asidl.io import written_by_asidl
 
-    ours = [write_catalog(sky_catalog, tmp_path / f'c{s}', overwrite=False)
-            for s in ('.ecsv', '.fits', '.csv')]
+    ours = [
+        write_catalog(sky_catalog, tmp_path / f'c{s}', overwrite=False)
+        for s in ('.ecsv', '.fits', '.csv')
+    ]
     ours.append(write_regions(sky_catalog, tmp_path / 'c.reg'))
     ours.append(write_overlay(image, sky_catalog, tmp_path / 'c.png'))
     for path in ours:
         assert written_by_asidl(path), path
-    others = {'image.fits': image_file.read_bytes(), 'notes.ecsv': b'# notes\n',
-              'table.csv': b'a,b\n1,2\n', 'photo.png': b'\x89PNG\r\n\x1a\n' + b'\0' * 64,
-              'ds9.reg': b'circle(1, 2, 3)\n', 'binary.ecsv': b'\xff\xfe\0\0',
-              'empty.fits': b''}
+    others = {
+        'image.fits': image_file.read_bytes(),
+        'notes.ecsv': b'# notes\n',
+        'table.csv': b'a,b\n1,2\n',
+        'photo.png': b'\x89PNG\r\n\x1a\n' + b'\0' * 64,
+        'ds9.reg': b'circle(1, 2, 3)\n',
+        'binary.ecsv': b'\xff\xfe\0\0',
+        'empty.fits': b'',
+    }
     for name, content in others.items():
         (tmp_path / name).write_bytes(content)
         assert not written_by_asidl(tmp_path / name), name

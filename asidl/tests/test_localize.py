@@ -15,18 +15,18 @@ def test_log_response_peaks_on_the_footprint():
 
 def test_find_peaks_finds_each_footprint_once():
     ys = np.array([10.0, 10.0, 30.0, 45.0])
-    xs = np.array([10.0, 14.0, 50.0, 5.0])     # the first two touch
+    xs = np.array([10.0, 14.0, 50.0, 5.0])  # the first two touch
     mask, _ = target_mask(ys, xs, (60, 70))
     iy, ix, resp = find_peaks(mask.astype(np.float32))
     found = sorted(zip(iy.tolist(), ix.tolist()))
     assert found == sorted(zip(ys.astype(int).tolist(), xs.astype(int).tolist()))
-    assert np.all(np.diff(resp) <= 0)         # strongest first
+    assert np.all(np.diff(resp) <= 0)  # strongest first
 
 
 def test_threshold_and_valid():
     mask, _ = target_mask([10.0, 30.0], [10.0, 30.0], (40, 40))
     prob = mask.astype(np.float32)
-    prob[25:35, 25:35] *= 0.2                  # a faint blob
+    prob[25:35, 25:35] *= 0.2  # a faint blob
     iy, ix, _ = find_peaks(prob, threshold=0.2)
     assert_array_equal(iy, [10])
     valid = np.ones(prob.shape, bool)
@@ -79,9 +79,13 @@ def test_log_parabola_is_exact_for_gaussians():
     from asidl.localize import log_parabola_offsets
 
     yy, xx = np.mgrid[-1:2, -1:2]
-    windows = np.stack([1000 * np.exp(-((xx - 0.3) ** 2 + (yy + 0.2) ** 2) / (2 * 1.7 ** 2)),
-                        np.ones((3, 3)),                       # flat top: not usable
-                        -np.ones((3, 3))])                     # negative: not usable
+    windows = np.stack(
+        [
+            1000 * np.exp(-((xx - 0.3) ** 2 + (yy + 0.2) ** 2) / (2 * 1.7**2)),
+            np.ones((3, 3)),  # flat top: not usable
+            -np.ones((3, 3)),
+        ]
+    )  # negative: not usable
     dy, dx = log_parabola_offsets(windows)
     assert_allclose([dy[0], dx[0]], [-0.2, 0.3], atol=1e-9)
     assert np.isnan(dy[1:]).all() and np.isnan(dx[1:]).all()
@@ -93,7 +97,7 @@ def test_log_response_in_parallel_blocks_is_exact(monkeypatch):
     import asidl.localize
 
     prob = np.random.default_rng(4).random((700, 300)).astype(np.float32)
-    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * np.float32(-1.43**2)
+    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * np.float32(-(1.43**2))
     monkeypatch.setattr(asidl.localize, 'PARALLEL_PIXELS', 0)
     monkeypatch.setattr(asidl.localize.os, 'cpu_count', lambda: 4)
     assert_array_equal(log_response(prob, 1.43), expected)

@@ -15,8 +15,8 @@ from numpy.testing import assert_array_equal
 from photutils.utils.exceptions import NoDetectionsWarning
 
 from asidl import UNetLoGFinder
-from asidl.maps import NetworkMaps
 from asidl.datasets import FrameParameters, simulate_frame
+from asidl.maps import NetworkMaps
 from asidl.tests.helpers import simple_wcs
 
 
@@ -56,7 +56,7 @@ def test_two_steps_give_the_table_of_a_call(finder, frame, catalog):
     assert isinstance(maps, NetworkMaps) and maps.block_size == 1
     assert maps.scale['fwhm_source'] == 'measured'
     assert_identical(table, catalog)
-    for stage in ('LoG', 'peaks', 'refine', 'photometry', 'catalog'):    # of the last call
+    for stage in ('LoG', 'peaks', 'refine', 'photometry', 'catalog'):  # of the last call
         assert finder.timings[stage] >= 0
 
 
@@ -100,7 +100,7 @@ def test_other_thresholds_give_the_tables_of_finders_with_them(frame):
         assert_identical(table, UNetLoGFinder(fwhm=3.5, threshold=threshold)(frame.data))
         lengths.append(len(table))
     assert lengths[0] > lengths[1] > lengths[2] > 0
-    assert finder.threshold == 0.2       # the finder is left as it was
+    assert finder.threshold == 0.2  # the finder is left as it was
 
 
 def test_maps_hold_the_network_output(finder, frame):
@@ -109,8 +109,9 @@ def test_maps_hold_the_network_output(finder, frame):
     assert np.shares_memory(maps.probability, maps.output)
     assert maps.offsets is not None and maps.network_input is None
     assert maps.probability.min() >= 0 and maps.probability.max() <= 1
-    np.testing.assert_allclose(maps.probability, finder.probability_map(frame.data),
-                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        maps.probability, finder.probability_map(frame.data), rtol=0, atol=1e-6
+    )
     assert 'asidl-default' in repr(maps)
 
 
@@ -131,8 +132,9 @@ def test_all_masked_in_two_steps(finder, frame):
 
 def test_maps_of_another_model_or_bad_thresholds_are_refused(finder, frame):
     maps = finder.network_maps(frame.data)
-    with pytest.raises(ValueError, match="^maps must be the NetworkMaps of a finder with the "
-                                         "model 'asidl-fast'"):
+    with pytest.raises(
+        ValueError, match="^maps must be the NetworkMaps of a finder with the model 'asidl-fast'"
+    ):
         UNetLoGFinder(model='asidl-fast').catalog_from_maps(maps)
     with pytest.raises(ValueError, match='^maps must be'):
         finder.catalog_from_maps(frame.data)

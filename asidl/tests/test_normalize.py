@@ -34,13 +34,13 @@ def test_saturated_star_is_compressed(noise):
     data = noise.copy()
     data[100, 150] = 65535
     out = normalize(data, np.ones(data.shape, bool))
-    assert out.max() < 10           # asinh keeps a 3000-sigma pixel within a few units
+    assert out.max() < 10  # asinh keeps a 3000-sigma pixel within a few units
     assert out.dtype == np.float32
 
 
 def test_invalid_pixels_are_zero_and_ignored(noise):
     data = noise.copy()
-    data[:, :100] = 0.0                       # blank, off-detector region
+    data[:, :100] = 0.0  # blank, off-detector region
     valid = np.ones(data.shape, bool)
     valid[:, :100] = False
     out = normalize(data, valid)
@@ -87,7 +87,7 @@ def test_normalize_in_row_chunks_is_exact(monkeypatch):
     data = rng.normal(1000, 20, (300, 200)) + np.linspace(0, 50, 200)
     valid = np.ones(data.shape, bool)
     whole = asidl.normalize.normalize(data, valid)
-    monkeypatch.setattr(asidl.normalize, '_ROW_PIXELS', 2000)     # 10-row chunks on threads
+    monkeypatch.setattr(asidl.normalize, '_ROW_PIXELS', 2000)  # 10-row chunks on threads
     monkeypatch.setattr(asidl.normalize.os, 'cpu_count', lambda: 4)
     assert_array_equal(asidl.normalize.normalize(data, valid), whole)
 
@@ -97,10 +97,9 @@ def test_normalization_follows_a_linear_gradient_exactly():
     # normalized image only by float rounding.
     from asidl.datasets import FrameParameters, simulate_frame
 
-    frame = simulate_frame(FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5),
-                           seed=42)
+    frame = simulate_frame(FrameParameters(shape=(160, 192), density=40.0, fwhm=3.5), seed=42)
     ny, nx = frame.data.shape
-    ramp = (np.linspace(0, 300, nx)[None, :] - np.linspace(0, 120, ny)[:, None])
+    ramp = np.linspace(0, 300, nx)[None, :] - np.linspace(0, 120, ny)[:, None]
     for valid in (np.ones((ny, nx), bool), np.arange(nx)[None, :] > 50 + np.zeros((ny, 1))):
         plain = normalize(frame.data, valid)
         tilted = normalize(frame.data + ramp.astype(np.float32), valid)

@@ -64,11 +64,11 @@ def test_tile_shape_covers_the_image_with_little_padding(length, tile, margin):
     from asidl.constants import DEPTH_MULTIPLE
     from asidl.predict import tile_origins, tile_shape
 
-    t, = tile_shape((length,), tile, margin)
+    (t,) = tile_shape((length,), tile, margin)
     assert t % DEPTH_MULTIPLE == 0 and 2 * margin < t <= tile
     n = len(tile_origins(length, t - 2 * margin))
-    assert n == -(-length // (tile - 2 * margin))      # no more tiles than full-size ones need
-    assert n * (t - 2 * margin) >= length               # the cores cover the axis
+    assert n == -(-length // (tile - 2 * margin))  # no more tiles than full-size ones need
+    assert n * (t - 2 * margin) >= length  # the cores cover the axis
     assert n * (t - 2 * margin) - length < n * DEPTH_MULTIPLE
 
 

@@ -46,20 +46,26 @@ def test_errors():
         prepare_image(NDData(np.ones((3, 3)), mask=np.ones((2, 2), bool)))
 
 
-@pytest.mark.parametrize('dtype, offset', [(np.uint64, 2 ** 40), (np.int64, -2 ** 50),
-                                           (np.uint32, 2 ** 31), (np.float64, 1e9)])
+@pytest.mark.parametrize(
+    'dtype, offset',
+    [(np.uint64, 2**40), (np.int64, -(2**50)), (np.uint32, 2**31), (np.float64, 1e9)],
+)
 def test_large_offsets_are_subtracted_before_the_float32_cast(dtype, offset):
     rng = np.random.default_rng(0)
     small = rng.normal(0, 10, (40, 50)).round()
-    data = (small.astype(np.float64) + offset).astype(dtype) if dtype is np.float64 \
+    data = (
+        (small.astype(np.float64) + offset).astype(dtype)
+        if dtype is np.float64
         else small.astype(np.int64).astype(dtype) + dtype(offset)
+    )
     image = prepare_image(data)
     assert image.valid.all() and image.data.dtype == np.float32
     assert abs(image.offset - offset) < 50
     # The differences between pixels survive exactly.
     np.testing.assert_array_equal(image.data - image.data[0, 0], small - small[0, 0])
-    np.testing.assert_array_equal(image.data.astype(np.float64) + image.offset,
-                                  data.astype(np.float64))
+    np.testing.assert_array_equal(
+        image.data.astype(np.float64) + image.offset, data.astype(np.float64)
+    )
 
 
 def test_exact_casts_keep_the_data_as_it_is():
@@ -72,20 +78,22 @@ def test_exact_casts_keep_the_data_as_it_is():
 
 def test_finite_values_beyond_float32_are_not_lost():
     data = np.random.default_rng(1).normal(1e39, 1e37, (20, 20))
-    data[5, 5] = 1e42           # a star far above the rest
+    data[5, 5] = 1e42  # a star far above the rest
     image = prepare_image(data)
     assert image.valid.all() and np.isfinite(image.data).all()
-    assert np.log2(image.scale) % 1 == 0      # a power of two: exact
-    np.testing.assert_allclose(image.data.astype(float) * image.scale + image.offset, data,
-                               rtol=1e-6)
-    data[3, 4] = 1e300          # far beyond float32 even after the offset
+    assert np.log2(image.scale) % 1 == 0  # a power of two: exact
+    np.testing.assert_allclose(
+        image.data.astype(float) * image.scale + image.offset, data, rtol=1e-6
+    )
+    data[3, 4] = 1e300  # far beyond float32 even after the offset
     with pytest.warns(AstropyUserWarning, match='1 finite pixel'):
         image = prepare_image(data)
     assert not image.valid[3, 4] and image.valid.sum() == data.size - 1
 
 
-@pytest.mark.parametrize('unit', ['mag', 'dex', 'deg', 'rad', 'sr', 'mag(AB)', 'dB',
-                                  'mag / arcsec2', 'dex(cm / s2)'])
+@pytest.mark.parametrize(
+    'unit', ['mag', 'dex', 'deg', 'rad', 'sr', 'mag(AB)', 'dB', 'mag / arcsec2', 'dex(cm / s2)']
+)
 def test_units_that_are_not_flux_are_refused(unit):
     for data in (np.ones((4, 4)) * u.Unit(unit), NDData(np.ones((4, 4)), unit=unit)):
         with pytest.raises(ValueError, match='not a flux'):
@@ -101,7 +109,7 @@ def test_unusable_wcs_is_dropped_with_a_warning():
     from asidl.tests.helpers import simple_wcs
 
     wcs = simple_wcs((4, 4))
-    wcs.wcs.cdelt = [0, 0]       # a singular transformation
+    wcs.wcs.cdelt = [0, 0]  # a singular transformation
     with pytest.warns(AstropyUserWarning, match='no sky_centroid'):
         image = prepare_image(NDData(np.ones((4, 4)), wcs=wcs))
     assert image.wcs is None

@@ -23,8 +23,10 @@ def test_ci_runs_the_readme_test_command_and_the_slow_tests(source_root):
     readme = (source_root / 'README.rst').read_text()
     ci = (source_root / '.ci' / 'run').read_text().splitlines()
     quick_start = [line.strip() for line in readme.splitlines() if 'pip install' in line]
-    assert quick_start == ['python -m pip install . && asidl demo',
-                           'python -m pip install ".[test]" && python -m pytest']
+    assert quick_start == [
+        'python -m pip install . && asidl demo',
+        'python -m pip install ".[test]" && python -m pytest',
+    ]
     assert quick_start[1] in ci
     # The quick start skips the slow tests; CI runs them after it.
     assert 'python -m pytest -m slow --run-slow' in ci

@@ -69,13 +69,19 @@ def test_unknown_name_lists_known_models():
 
 
 def _entries(url, sha='0' * 64):
-    return {'remote-test': {'file': 'remote-test.keras', 'sha256': sha, 'url': url,
-                            'normalization': 'asinh'}}
+    return {
+        'remote-test': {
+            'file': 'remote-test.keras',
+            'sha256': sha,
+            'url': url,
+            'normalization': 'asinh',
+        }
+    }
 
 
 def test_offline_download_says_how_to_place_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path))
-    monkeypatch.setattr(_model_files, 'DOWNLOAD_RETRIES', 0)     # no waits between attempts
+    monkeypatch.setattr(_model_files, 'DOWNLOAD_RETRIES', 0)  # no waits between attempts
     # Port 9 (discard) on the loopback interface refuses the connection
     # at once: no traffic leaves the machine.
     entries = _entries('http://127.0.0.1:9/remote-test.keras')
@@ -114,11 +120,13 @@ def _meerlicht_architecture():
     from keras import layers
 
     def block(x, filters, rate):
-        x = layers.Conv2D(filters, 3, activation='relu', kernel_initializer='he_normal',
-                          padding='same')(x)
+        x = layers.Conv2D(
+            filters, 3, activation='relu', kernel_initializer='he_normal', padding='same'
+        )(x)
         x = layers.Dropout(rate)(x)
-        return layers.Conv2D(filters, 3, activation='relu', kernel_initializer='he_normal',
-                             padding='same')(x)
+        return layers.Conv2D(
+            filters, 3, activation='relu', kernel_initializer='he_normal', padding='same'
+        )(x)
 
     inputs = keras.Input((256, 256, 1))
     skips = []
@@ -141,8 +149,9 @@ def test_keras2_hdf5_model_of_the_authors_architecture_runs(tmp_path, frame):
     model = _meerlicht_architecture()
     path = tmp_path / 'TrainedModel.h5'
     model.save(path)
-    finder = UNetLoGFinder(model=path, normalization='standardize', tile_size=256,
-                           tile_margin=0, threshold=0.05)
+    finder = UNetLoGFinder(
+        model=path, normalization='standardize', tile_size=256, tile_margin=0, threshold=0.05
+    )
     assert finder.normalization == 'standardize'
     prob = finder.probability_map(frame.data)
     assert prob.shape == frame.data.shape and np.all((prob >= 0) & (prob <= 1))
@@ -157,8 +166,10 @@ def test_unpinned_meerlicht_model_is_neither_downloaded_nor_loaded(monkeypatch, 
     _forbid_downloads(monkeypatch, 'an unpinned model must not be downloaded')
     entry = model_info('asidl-meerlicht-2022')
     _meerlicht_architecture().save(tmp_path / entry['file'])
-    for call in (lambda: model_path('asidl-meerlicht-2022'),
-                 lambda: UNetLoGFinder(model='asidl-meerlicht-2022')):
+    for call in (
+        lambda: model_path('asidl-meerlicht-2022'),
+        lambda: UNetLoGFinder(model='asidl-meerlicht-2022'),
+    ):
         with pytest.raises(ValueError, match='no pinned sha256') as err:
             call()
         assert entry['url'] in str(err.value) and 'register_model' in str(err.value)
@@ -176,8 +187,13 @@ def tiny_model_file(tmp_path):
 
 def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
-    copied = register_model('my-telescope', tiny_model_file, threshold=0.35,
-                            fwhm_range=(2, 9), description='for testing')
+    copied = register_model(
+        'my-telescope',
+        tiny_model_file,
+        threshold=0.35,
+        fwhm_range=(2, 9),
+        description='for testing',
+    )
     assert copied.parent == tmp_path / 'cache' and copied.exists()
     assert 'my-telescope' in available_models()
     info = model_info('my-telescope')
@@ -189,9 +205,11 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
     assert finder.model_name == 'my-telescope' and finder.threshold == 0.35
     assert finder.fwhm_range == (2.0, 9.0)
     assert UNetLoGFinder(model='my-telescope', threshold=0.1).threshold == 0.1
-    assert UNetLoGFinder(model=copied).threshold == 0.2      # by path: the paper's value
-    assert finder.probability_map(np.random.default_rng(1).normal(10, 1, (40, 40))).shape \
-        == (40, 40)
+    assert UNetLoGFinder(model=copied).threshold == 0.2  # by path: the paper's value
+    assert finder.probability_map(np.random.default_rng(1).normal(10, 1, (40, 40))).shape == (
+        40,
+        40,
+    )
 
     with pytest.raises(ValueError, match='already registered'):
         register_model('my-telescope', copied)
@@ -208,18 +226,20 @@ def test_register_model_round_trip(monkeypatch, tmp_path, tiny_model_file):
         unregister_model('my-telescope')
 
 
-@pytest.mark.parametrize('name, kwargs, match', [
-    ('asidl-default', {}, "package's own"),
-    ('bad name', {}, 'letters, digits'),
-    ('x.keras', {}, 'letters, digits'),
-    ('fine', {'normalization': 'zscale'}, 'normalization'),
-    ('fine', {'threshold': -1}, 'threshold'),
-    ('fine', {'fwhm_range': (6, 2)}, 'fwhm_range'),
-    ('fine', {'fwhm_range': 4.0}, 'fwhm_range'),
-    ('fine', {'fwhm_range': (0, float('inf'))}, 'fwhm_range'),
-])
-def test_register_model_bad_arguments(monkeypatch, tmp_path, tiny_model_file, name, kwargs,
-                                      match):
+@pytest.mark.parametrize(
+    'name, kwargs, match',
+    [
+        ('asidl-default', {}, "package's own"),
+        ('bad name', {}, 'letters, digits'),
+        ('x.keras', {}, 'letters, digits'),
+        ('fine', {'normalization': 'zscale'}, 'normalization'),
+        ('fine', {'threshold': -1}, 'threshold'),
+        ('fine', {'fwhm_range': (6, 2)}, 'fwhm_range'),
+        ('fine', {'fwhm_range': 4.0}, 'fwhm_range'),
+        ('fine', {'fwhm_range': (0, float('inf'))}, 'fwhm_range'),
+    ],
+)
+def test_register_model_bad_arguments(monkeypatch, tmp_path, tiny_model_file, name, kwargs, match):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     with pytest.raises(ValueError, match=match):
         register_model(name, tiny_model_file, **kwargs)
@@ -236,8 +256,7 @@ def test_register_model_rejects_non_models(monkeypatch, tmp_path):
     assert 'bogus' not in available_models()
 
 
-@pytest.mark.parametrize('name', [n for n in available_models()
-                                  if model_info(n).get('bundled')])
+@pytest.mark.parametrize('name', [n for n in available_models() if model_info(n).get('bundled')])
 def test_bundled_models_work_offline_and_find_stars(name):
     from asidl.datasets import load_example_frame
     from asidl.evaluation import score_detections
@@ -271,14 +290,16 @@ def outside_model(tmp_path, tiny_model_file):
     return tiny_model_file, cache
 
 
-@pytest.mark.parametrize('file', ['../mine.keras', '{abs}', '/etc/passwd', 'sub/mine.keras',
-                                  '..', '', None, 'link.keras'])
+@pytest.mark.parametrize(
+    'file',
+    ['../mine.keras', '{abs}', '/etc/passwd', 'sub/mine.keras', '..', '', None, 'link.keras'],
+)
 def test_files_outside_the_cache_are_never_loaded(monkeypatch, outside_model, file):
     model_file, cache = outside_model
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     (cache / 'sub').mkdir()
     (cache / 'sub' / 'mine.keras').write_bytes(model_file.read_bytes())
-    (cache / 'link.keras').symlink_to(model_file)       # a link out of the cache
+    (cache / 'link.keras').symlink_to(model_file)  # a link out of the cache
     file = str(model_file) if file == '{abs}' else file
     (cache.parent / 'mine.keras').write_bytes(model_file.read_bytes())
     entry = {'file': file, 'sha256': file_sha256(model_file), 'normalization': 'asinh'}
@@ -300,8 +321,16 @@ def test_unregister_never_deletes_outside_the_cache(monkeypatch, tmp_path, victi
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     target = tmp_path / Path(victim.replace('{abs}', 'victim.keras')).name
     target.write_text('precious')
-    _write_user_registry(cache, {'bad': {'file': str(target) if victim == '{abs}' else victim,
-                                         'sha256': '0' * 64, 'normalization': 'asinh'}})
+    _write_user_registry(
+        cache,
+        {
+            'bad': {
+                'file': str(target) if victim == '{abs}' else victim,
+                'sha256': '0' * 64,
+                'normalization': 'asinh',
+            }
+        },
+    )
     with pytest.warns(AstropyUserWarning, match='deleted no file'):
         unregister_model('bad')
     assert target.read_text() == 'precious'
@@ -328,8 +357,12 @@ def test_user_entries_with_a_bad_fwhm_range_are_ignored(monkeypatch, outside_mod
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     inside = cache / 'mine.keras'
     inside.write_bytes(model_file.read_bytes())
-    entry = {'file': 'mine.keras', 'sha256': file_sha256(inside), 'normalization': 'asinh',
-             'fwhm_range': [6.0, 'wide']}
+    entry = {
+        'file': 'mine.keras',
+        'sha256': file_sha256(inside),
+        'normalization': 'asinh',
+        'fwhm_range': [6.0, 'wide'],
+    }
     (cache / 'user_registry.json').write_text(json.dumps({'mine': entry}))
     with pytest.warns(AstropyUserWarning, match='fwhm_range'):
         assert 'mine' not in available_models()
@@ -339,8 +372,12 @@ def test_user_entries_cannot_claim_to_be_bundled(monkeypatch, tmp_path):
     cache = tmp_path / 'cache'
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     default = model_info(registry.DEFAULT_MODEL)
-    entry = {'file': default['file'], 'sha256': default['sha256'], 'bundled': True,
-             'normalization': 'asinh'}
+    entry = {
+        'file': default['file'],
+        'sha256': default['sha256'],
+        'bundled': True,
+        'normalization': 'asinh',
+    }
     _write_user_registry(cache, {'sneaky': entry})
     with pytest.warns(AstropyUserWarning, match='bundled models exist only in the package'):
         assert 'sneaky' not in available_models()
@@ -348,10 +385,22 @@ def test_user_entries_cannot_claim_to_be_bundled(monkeypatch, tmp_path):
         model_path('sneaky', entries={'sneaky': entry})
 
 
-@pytest.mark.parametrize('content', ['[1, 2]', 'null', '{"x": "y"}', '{"m": {"sha256": null}}',
-                                     '{"m": {"file": 3}}', '{not json', '\udcff', 'directory'])
-def test_a_broken_user_registry_warns_and_never_blocks_the_package_models(monkeypatch, tmp_path,
-                                                                           content):
+@pytest.mark.parametrize(
+    'content',
+    [
+        '[1, 2]',
+        'null',
+        '{"x": "y"}',
+        '{"m": {"sha256": null}}',
+        '{"m": {"file": 3}}',
+        '{not json',
+        '\udcff',
+        'directory',
+    ],
+)
+def test_a_broken_user_registry_warns_and_never_blocks_the_package_models(
+    monkeypatch, tmp_path, content
+):
     cache = tmp_path / 'cache'
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     cache.mkdir()
@@ -367,13 +416,14 @@ def test_a_broken_user_registry_warns_and_never_blocks_the_package_models(monkey
     assert registry.DEFAULT_MODEL in names and 'asidl-fast' in names
     assert UNetLoGFinder().model_name == registry.DEFAULT_MODEL
     if content in ('{"x": "y"}', '{"m": {"sha256": null}}', '{"m": {"file": 3}}'):
-        return      # a JSON object: registering keeps the other entries as they are
+        return  # a JSON object: registering keeps the other entries as they are
     with pytest.raises(ValueError, match='ASIDL_DATA_DIR.*cannot be changed.*Fix or delete'):
         unregister_model('m')
 
 
-def test_user_model_missing_from_the_cache_names_asidl_data_dir(monkeypatch, tmp_path,
-                                                                  tiny_model_file):
+def test_user_model_missing_from_the_cache_names_asidl_data_dir(
+    monkeypatch, tmp_path, tiny_model_file
+):
     cache = tmp_path / 'cache'
     monkeypatch.setenv('ASIDL_DATA_DIR', str(cache))
     copied = register_model('mine', tiny_model_file)
@@ -392,7 +442,7 @@ def _bad_model_files(directory, good):
     data = good.read_bytes()
     files = {
         'empty.keras': b'',
-        'truncated.keras': data[:len(data) // 2],
+        'truncated.keras': data[: len(data) // 2],
         'text.keras': b'not a model',
         'text.h5': b'not a model either',
     }
@@ -401,15 +451,18 @@ def _bad_model_files(directory, good):
     return directory
 
 
-@pytest.mark.parametrize('name, message', [
-    ('empty.keras', 'not a valid .keras file'),
-    ('truncated.keras', 'not a valid .keras file'),
-    ('text.keras', 'not a valid .keras file'),
-    ('text.h5', 'not a valid .h5 file'),
-    ('notes.txt', "has the suffix '.txt'"),
-    ('a_directory', 'is a directory'),
-    ('a_directory.keras', 'is a directory'),
-])
+@pytest.mark.parametrize(
+    'name, message',
+    [
+        ('empty.keras', 'not a valid .keras file'),
+        ('truncated.keras', 'not a valid .keras file'),
+        ('text.keras', 'not a valid .keras file'),
+        ('text.h5', 'not a valid .h5 file'),
+        ('notes.txt', "has the suffix '.txt'"),
+        ('a_directory', 'is a directory'),
+        ('a_directory.keras', 'is a directory'),
+    ],
+)
 def test_model_files_that_are_not_models(monkeypatch, tmp_path, tiny_model_file, name, message):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     directory = _bad_model_files(tmp_path / 'bad', tiny_model_file)
@@ -432,20 +485,24 @@ def _model(input_shape, channels):
     return keras.Model(inputs, keras.layers.Conv2D(channels, 1)(inputs))
 
 
-@pytest.mark.parametrize('input_shape, channels, message', [
-    ((None, None, 1), 2, r'must map \(n, ny, nx, 1\) images'),
-    ((None, None, 3), 1, r'must map \(n, ny, nx, 1\) images'),
-    ((64, 64, 1), 1, 'fixed 64x64 inputs'),
-])
-def test_register_model_runs_the_finder_model_check(monkeypatch, tmp_path, input_shape,
-                                                    channels, message):
+@pytest.mark.parametrize(
+    'input_shape, channels, message',
+    [
+        ((None, None, 1), 2, r'must map \(n, ny, nx, 1\) images'),
+        ((None, None, 3), 1, r'must map \(n, ny, nx, 1\) images'),
+        ((64, 64, 1), 1, 'fixed 64x64 inputs'),
+    ],
+)
+def test_register_model_runs_the_finder_model_check(
+    monkeypatch, tmp_path, input_shape, channels, message
+):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     path = tmp_path / 'odd.keras'
     _model(input_shape, channels).save(path)
     with pytest.raises(ValueError, match=message):
         register_model('odd', path)
     assert 'odd' not in available_models()
-    with pytest.raises(ValueError, match=message):       # the finder says the same, up front
+    with pytest.raises(ValueError, match=message):  # the finder says the same, up front
         UNetLoGFinder(model=path)
 
 
@@ -466,7 +523,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):       # noqa: N802 (http.server's name)
+    def do_GET(self):  # noqa: N802 (http.server's name)
         self.server.requests += 1
         if self.server.requests <= self.server.failures:
             self.send_error(500)
@@ -495,9 +552,11 @@ def test_pinned_download_is_fetched_once_and_checked_by_pooch(monkeypatch, tmp_p
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     fetched = []
     real_fetch = pooch.Pooch.fetch
-    monkeypatch.setattr(pooch.Pooch, 'fetch',
-                        lambda self, fname, **kw: fetched.append(fname) or real_fetch(self, fname,
-                                                                                     **kw))
+    monkeypatch.setattr(
+        pooch.Pooch,
+        'fetch',
+        lambda self, fname, **kw: fetched.append(fname) or real_fetch(self, fname, **kw),
+    )
     sha = pooch.file_hash(_write(tmp_path / 'expected', server.content))
     entries = _entries(server.url, sha)
     path = model_path('remote-test', entries=entries)
@@ -553,10 +612,10 @@ def registry_reads(monkeypatch):
 
     def counting(function):
         def wrapper(path, *args, **kwargs):
-            if isinstance(path, (str, os.PathLike)) \
-                    and os.path.basename(os.fspath(path)) in counts:
+            if isinstance(path, (str, os.PathLike)) and os.path.basename(os.fspath(path)) in counts:
                 counts[os.path.basename(os.fspath(path))] += 1
             return function(path, *args, **kwargs)
+
         return wrapper
 
     for module, name in ((os, 'stat'), (os, 'lstat'), (io, 'open'), (builtins, 'open')):
@@ -566,11 +625,12 @@ def registry_reads(monkeypatch):
 
 @pytest.mark.filterwarnings('ignore::asidl.engine.EngineWarning')
 @pytest.mark.parametrize('model', ['asidl-default', 'fallback', 'mine', 'path', 'object'])
-def test_a_finder_reads_each_registry_file_once(monkeypatch, tmp_path, tiny_model_file,
-                                                 registry_reads, model):
+def test_a_finder_reads_each_registry_file_once(
+    monkeypatch, tmp_path, tiny_model_file, registry_reads, model
+):
     monkeypatch.setenv('ASIDL_DATA_DIR', str(tmp_path / 'cache'))
     register_model('mine', tiny_model_file)
-    if model == 'fallback':             # a bundled model run by Keras from its .keras file
+    if model == 'fallback':  # a bundled model run by Keras from its .keras file
         from asidl import engine
 
         def cannot_compile(*args, **kwargs):
@@ -583,7 +643,7 @@ def test_a_finder_reads_each_registry_file_once(monkeypatch, tmp_path, tiny_mode
     keras_model = load_model(tiny_model_file)[0]
     if model == 'object':
         model = keras_model
-    UNetLoGFinder(model=model)                          # compiled and loaded once
+    UNetLoGFinder(model=model)  # compiled and loaded once
     for cold in (True, False):
         if cold:
             _model_files.package_entries.cache_clear()

@@ -25,9 +25,9 @@ def test_block_factor():
 def test_block_sum_masks_nans_and_edges():
     data = np.arange(30.0).reshape(5, 6)
     mask = np.zeros(data.shape, bool)
-    mask[0:2, 0:2] = True            # a whole block: masked
-    mask[0, 2] = True                # one pixel of a block: the others rescaled
-    data[3, 0] = np.nan              # NaN: like a masked pixel
+    mask[0:2, 0:2] = True  # a whole block: masked
+    mask[0, 2] = True  # one pixel of a block: the others rescaled
+    data[3, 0] = np.nan  # NaN: like a masked pixel
     image = prepare_image(u.Quantity(data, u.adu), mask)
     binned = block_sum(image, 2)
     assert binned.data.shape == (3, 3) and binned.unit == u.adu and binned.wcs is None
@@ -36,7 +36,7 @@ def test_block_sum_masks_nans_and_edges():
     assert binned.data[0, 1] == pytest.approx((3 + 8 + 9) * 4 / 3)
     assert binned.data[1, 0] == pytest.approx((12 + 13 + 19) * 4 / 3)
     assert binned.data[1, 1] == 14 + 15 + 20 + 21
-    assert binned.data[2, 2] == pytest.approx((28 + 29) * 2)   # the last row: half a block
+    assert binned.data[2, 2] == pytest.approx((28 + 29) * 2)  # the last row: half a block
     with pytest.raises(ValueError, match='factor must be a positive integer'):
         block_sum(image, 0)
 
@@ -47,13 +47,14 @@ def test_positions_map_back_exactly(factor, shift):
     """The centroid of a star in the binned image maps back onto its true position."""
     y0, x0 = 40.0 + shift[0], 37.0 + shift[1]
     yy, xx = np.mgrid[:90, :90]
-    star = np.exp(-0.5 * ((yy - y0) ** 2 + (xx - x0) ** 2) / 4.0 ** 2)
+    star = np.exp(-0.5 * ((yy - y0) ** 2 + (xx - x0) ** 2) / 4.0**2)
     binned = block_sum(prepare_image(star), factor).data.astype(float)
-    by, bx = np.mgrid[:binned.shape[0], :binned.shape[1]]
+    by, bx = np.mgrid[: binned.shape[0], : binned.shape[1]]
     cy, cx = (binned * by).sum() / binned.sum(), (binned * bx).sum() / binned.sum()
     assert_allclose([to_original(cy, factor), to_original(cx, factor)], [y0, x0], atol=1e-6)
-    assert_allclose(to_original((np.arange(5) + 0.5) / factor - 0.5, factor), np.arange(5),
-                    atol=1e-12)
+    assert_allclose(
+        to_original((np.arange(5) + 0.5) / factor - 0.5, factor), np.arange(5), atol=1e-12
+    )
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +75,7 @@ def test_broad_stars_found_after_resampling(finder, broad):
     measured = finder(broad.data)
     assert measured.meta['fwhm_source'] == 'measured' and measured.meta['block_size'] == 2
     assert measured.meta['fwhm'] == pytest.approx(9.0, rel=0.1)
-    native = UNetLoGFinder(fwhm=5.0)(broad.data)           # the model's own scale
+    native = UNetLoGFinder(fwhm=5.0)(broad.data)  # the model's own scale
     assert native.meta['block_size'] == 1
     assert _dice(measured, truth) > _dice(native, truth) + 0.2
     given = UNetLoGFinder(fwhm=9.0)(broad.data)

@@ -76,9 +76,18 @@ def test_drawn_parameters_span_the_ranges():
 
 
 def test_saturation_and_artifacts():
-    params = FrameParameters(shape=(128, 128), density=5, full_well=20000,
-                             saturation_adu=20500, bias=500, n_cosmic_rays=20, n_trails=1,
-                             spikes=True, n_hot_pixels=5, blank_edge=10)
+    params = FrameParameters(
+        shape=(128, 128),
+        density=5,
+        full_well=20000,
+        saturation_adu=20500,
+        bias=500,
+        n_cosmic_rays=20,
+        n_trails=1,
+        spikes=True,
+        n_hot_pixels=5,
+        blank_edge=10,
+    )
     frame = simulate_frame(params, seed=5)
     assert frame.data.max() <= 20500
     assert frame.bad_pixels.sum() == 10 * 128
@@ -100,7 +109,7 @@ def test_resample_shift_moves_the_centroid_and_keeps_the_flux():
         assert_allclose(out.sum(), 1.0, rtol=1e-5)
         assert_allclose((out * yy).sum() / out.sum(), 16.3, atol=0.02)
         assert_allclose((out * xx).sum() / out.sum(), 15.8, atol=0.02)
-    assert_array_equal(image[16, 16], 1.0)          # input not modified
+    assert_array_equal(image[16, 16], 1.0)  # input not modified
     with pytest.raises(ValueError, match='kernel'):
         resample_shift(image, 0.5, 0.5, 'nearest')
 
@@ -111,8 +120,15 @@ def _lag1_correlation(frame):
     return np.corrcoef(r[:, :-1].ravel(), r[:, 1:].ravel())[0, 1]
 
 
-@pytest.mark.parametrize('kwargs', [{'resample': 'bilinear'}, {'resample': 'lanczos3'},
-                                    {'grain': 2.0, 'grain_scale': 1.5}, {'block': 2}])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'resample': 'bilinear'},
+        {'resample': 'lanczos3'},
+        {'grain': 2.0, 'grain_scale': 1.5},
+        {'block': 2},
+    ],
+)
 def test_correlated_noise(kwargs):
     # A sparse frame: the pixel-to-pixel correlation is the noise's own.
     white = FrameParameters(shape=(128, 128), density=0.1)
@@ -131,6 +147,7 @@ def test_coadd_deepens_and_grain_shallows_the_targets():
     assert_allclose(coadd.truth['snr'], 2 * white.truth['snr'], rtol=1e-5)
     assert np.all(grain.truth['snr'] < white.truth['snr'])
     assert len(coadd.targets) > len(white.targets) > len(grain.targets)
+
     # The coadd's noise is lower: the sky pixels scatter less.
     def mad(data):
         return np.median(np.abs(data - np.median(data)))

@@ -83,8 +83,7 @@ def export_openvino(model, xml):
         # OpenVINO traces the model with a tuple of inputs where the Keras
         # functional model names its one input; Keras warns, and the trace is
         # right.
-        warnings.filterwarnings('ignore', "The structure of `inputs` doesn't match",
-                                UserWarning)
+        warnings.filterwarnings('ignore', "The structure of `inputs` doesn't match", UserWarning)
         converted = openvino.convert_model(model)
     xml.parent.mkdir(parents=True, exist_ok=True)
     openvino.save_model(converted, xml, compress_to_fp16=False)
@@ -124,12 +123,18 @@ def update_bundled_openvino(directory=None):
             continue
         source = directory / entry['file']
         if file_sha256(source) != entry['sha256']:
-            raise ValueError(f'{source} does not match the sha256 registered for {name!r}; '
-                             'update "sha256" in registry.json to the new file first')
+            raise ValueError(
+                f'{source} does not match the sha256 registered for {name!r}; '
+                'update "sha256" in registry.json to the new file first'
+            )
         xml, bin_ = export_openvino(source, directory / f'{Path(entry["file"]).stem}.xml')
-        entry['openvino'] = {'xml': xml.name, 'xml_sha256': file_sha256(xml),
-                             'bin': bin_.name, 'bin_sha256': file_sha256(bin_),
-                             'source_sha256': entry['sha256']}
+        entry['openvino'] = {
+            'xml': xml.name,
+            'xml_sha256': file_sha256(xml),
+            'bin': bin_.name,
+            'bin_sha256': file_sha256(bin_),
+            'source_sha256': entry['sha256'],
+        }
         converted[name] = entry['openvino']
         keep.update((xml.name, bin_.name))
         print(f'{name}: {source.name} -> {xml.name}, {bin_.name}', flush=True)
@@ -144,10 +149,15 @@ def main(argv=None):
     """``python -m asidl.training.export --openvino``: see the module docstring."""
     parser = argparse.ArgumentParser(
         prog='python -m asidl.training.export',
-        description='Regenerate the OpenVINO IR and its hashes for every bundled model.')
-    parser.add_argument('--openvino', action='store_true', required=True,
-                        help='convert every bundled .keras model to OpenVINO IR beside it')
-    parser.add_argument('--directory', help='registry directory (default: the package\'s)')
+        description='Regenerate the OpenVINO IR and its hashes for every bundled model.',
+    )
+    parser.add_argument(
+        '--openvino',
+        action='store_true',
+        required=True,
+        help='convert every bundled .keras model to OpenVINO IR beside it',
+    )
+    parser.add_argument('--directory', help="registry directory (default: the package's)")
     args = parser.parse_args(argv)
     update_bundled_openvino(args.directory)
 

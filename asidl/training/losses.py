@@ -42,8 +42,7 @@ def bce_dice_loss(y_true, y_pred, smooth=_SMOOTH):
     bce = -(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p))
     bce = ops.mean(bce, axis=(1, 2, 3))
     numerator = 2.0 * ops.sum(y_true * y_pred, axis=(1, 2, 3)) + smooth
-    denominator = (ops.sum(y_true**2, axis=(1, 2, 3))
-                   + ops.sum(y_pred**2, axis=(1, 2, 3)) + smooth)
+    denominator = ops.sum(y_true**2, axis=(1, 2, 3)) + ops.sum(y_pred**2, axis=(1, 2, 3)) + smooth
     dice = numerator / denominator
     return ops.mean(bce + 1.0 - dice)
 

@@ -70,8 +70,16 @@ class TrainingStream:
         train for one telescope.
     """
 
-    def __init__(self, seed, *, frame_shape=(128, 128), batch_size=16, pool_size=256,
-                 fresh_per_batch=4, draw=None):
+    def __init__(
+        self,
+        seed,
+        *,
+        frame_shape=(128, 128),
+        batch_size=16,
+        pool_size=256,
+        fresh_per_batch=4,
+        draw=None,
+    ):
         self.draw = draw_parameters if draw is None else draw
         self.rng = np.random.default_rng(seed)
         self.frame_shape = tuple(frame_shape)
@@ -95,6 +103,10 @@ class TrainingStream:
         for i in self.rng.choice(len(self.pool), self.fresh_per_batch, replace=False):
             self.pool[i] = self._new()
         idx = self.rng.choice(len(self.pool), self.batch_size, replace=False)
-        xs, ys = zip(*(augment(*self.pool[i], int(self.rng.integers(4)),
-                               bool(self.rng.integers(2))) for i in idx))
+        xs, ys = zip(
+            *(
+                augment(*self.pool[i], int(self.rng.integers(4)), bool(self.rng.integers(2)))
+                for i in idx
+            )
+        )
         return np.stack(xs), np.stack(ys)

@@ -58,8 +58,9 @@ def validation_frames(n=defaults.N_VALIDATION, *, shape=(256, 256), seed=12345, 
     return frames
 
 
-def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP,
-             fwhm='measured'):
+def validate(
+    model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap=LOG_OVERLAP, fwhm='measured'
+):
     """
     Object-level scores of ``model`` on simulated frames.
 
@@ -94,6 +95,7 @@ def validate(model, frames, *, sigma=LOG_SIGMA, threshold=LOG_THRESHOLD, overlap
         scores.append(score_detections(x, y, t['x'], t['y']))
     return combine_scores(scores)
 
+
 def learning_rate_at(epoch, epochs, learning_rate):
     """
     The learning rate of epoch ``epoch`` (0-based) of ``epochs``: a cosine
@@ -109,12 +111,24 @@ def _save_atomic(model, path):
     os.replace(tmp, path)
 
 
-def train(checkpoint_dir, *, epochs=defaults.EPOCHS, steps_per_epoch=defaults.STEPS_PER_EPOCH,
-          batch_size=defaults.BATCH_SIZE, frame_shape=(defaults.FRAME_SIZE, defaults.FRAME_SIZE),
-          base_filters=defaults.BASE_FILTERS, depth=defaults.DEPTH,
-          input_stride=defaults.INPUT_STRIDE, learning_rate=defaults.LEARNING_RATE,
-          seed=defaults.SEED, n_validation=defaults.N_VALIDATION, draw=None, initial_model=None,
-          verbose=1, log=print):
+def train(
+    checkpoint_dir,
+    *,
+    epochs=defaults.EPOCHS,
+    steps_per_epoch=defaults.STEPS_PER_EPOCH,
+    batch_size=defaults.BATCH_SIZE,
+    frame_shape=(defaults.FRAME_SIZE, defaults.FRAME_SIZE),
+    base_filters=defaults.BASE_FILTERS,
+    depth=defaults.DEPTH,
+    input_stride=defaults.INPUT_STRIDE,
+    learning_rate=defaults.LEARNING_RATE,
+    seed=defaults.SEED,
+    n_validation=defaults.N_VALIDATION,
+    draw=None,
+    initial_model=None,
+    verbose=1,
+    log=print,
+):
     """
     Train (or resume training) a U-Net on simulated frames.
 
@@ -163,8 +177,10 @@ def train(checkpoint_dir, *, epochs=defaults.EPOCHS, steps_per_epoch=defaults.ST
     import keras
 
     if log is None:
+
         def log(line):
             pass
+
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     state_path = checkpoint_dir / 'state.json'
@@ -187,37 +203,62 @@ def train(checkpoint_dir, *, epochs=defaults.EPOCHS, steps_per_epoch=defaults.ST
             model = keras.models.clone_model(loaded)
             model.set_weights(loaded.get_weights())
             log(f'starting from the weights of {initial_name}')
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss,
-                      jit_compile=True)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate), loss=asidl_loss, jit_compile=True
+        )
         # A fine-tuned network keeps the initial model's architecture.
         fresh = initial_model is None
-        state = {'epoch': 0, 'best_dice': -1.0, 'history': [],
-                 'config': {'base_filters': base_filters if fresh else None,
-                            'depth': depth if fresh else None,
-                            'input_stride': input_stride if fresh else None,
-                            'frame_shape': list(frame_shape), 'batch_size': batch_size,
-                            'steps_per_epoch': steps_per_epoch, 'learning_rate': learning_rate,
-                            'seed': seed,
-                            'initial_model': None if fresh else str(initial_name),
-                            'validation_fwhm': 'true'}}
+        state = {
+            'epoch': 0,
+            'best_dice': -1.0,
+            'history': [],
+            'config': {
+                'base_filters': base_filters if fresh else None,
+                'depth': depth if fresh else None,
+                'input_stride': input_stride if fresh else None,
+                'frame_shape': list(frame_shape),
+                'batch_size': batch_size,
+                'steps_per_epoch': steps_per_epoch,
+                'learning_rate': learning_rate,
+                'seed': seed,
+                'initial_model': None if fresh else str(initial_name),
+                'validation_fwhm': 'true',
+            },
+        }
 
     val_frames = validation_frames(n_validation, seed=seed + 12345, draw=draw)
     for epoch in range(state['epoch'], epochs):
         lr = learning_rate_at(epoch, epochs, learning_rate)
         model.optimizer.learning_rate.assign(lr)
-        stream = TrainingStream(seed + 1000 * (epoch + 1), frame_shape=frame_shape,
-                                batch_size=batch_size, fresh_per_batch=2, draw=draw)
+        stream = TrainingStream(
+            seed + 1000 * (epoch + 1),
+            frame_shape=frame_shape,
+            batch_size=batch_size,
+            fresh_per_batch=2,
+            draw=draw,
+        )
         t0 = time.perf_counter()
         # The stream draws fresh random frames: nothing to shuffle.
-        fit = model.fit(stream.batches(), steps_per_epoch=steps_per_epoch, epochs=1,
-                        shuffle=False, verbose=verbose)
+        fit = model.fit(
+            stream.batches(),
+            steps_per_epoch=steps_per_epoch,
+            epochs=1,
+            shuffle=False,
+            verbose=verbose,
+        )
         # Runs begun before validation_fwhm existed keep measuring the FWHM,
         # so that their best epoch is chosen on one scale.
-        scores = validate(model, val_frames,
-                          fwhm=state['config'].get('validation_fwhm', 'measured'))
+        scores = validate(
+            model, val_frames, fwhm=state['config'].get('validation_fwhm', 'measured')
+        )
         seconds = time.perf_counter() - t0
-        entry = {'epoch': epoch + 1, 'loss': float(fit.history['loss'][-1]),
-                 'learning_rate': float(lr), 'seconds': round(seconds, 1), **scores}
+        entry = {
+            'epoch': epoch + 1,
+            'loss': float(fit.history['loss'][-1]),
+            'learning_rate': float(lr),
+            'seconds': round(seconds, 1),
+            **scores,
+        }
         state['history'].append(entry)
         state['epoch'] = epoch + 1
         _save_atomic(model, last_path)
@@ -227,7 +268,9 @@ def train(checkpoint_dir, *, epochs=defaults.EPOCHS, steps_per_epoch=defaults.ST
         tmp = state_path.with_suffix('.tmp')
         tmp.write_text(json.dumps(state, indent=1))
         os.replace(tmp, state_path)
-        log(f'epoch {epoch + 1}/{epochs}: loss {entry["loss"]:.4f}  val Dice {scores["dice"]:.4f} '
+        log(
+            f'epoch {epoch + 1}/{epochs}: loss {entry["loss"]:.4f}  val Dice {scores["dice"]:.4f} '
             f'(TP {scores["tp"]} FP {scores["fp"]} FN {scores["fn"]})  '
-            f'RMS {scores["rms"]:.3f} px  lr {lr:.2e}  {seconds:.0f} s')
+            f'RMS {scores["rms"]:.3f} px  lr {lr:.2e}  {seconds:.0f} s'
+        )
     return state['history']

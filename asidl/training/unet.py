@@ -60,22 +60,35 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
     if input_stride not in (1, 2, 4):
         raise ValueError(f'input_stride must be 1, 2 or 4, got {input_stride!r}')
     if input_stride * 2**depth > DEPTH_MULTIPLE:
-        raise ValueError(f'input_stride * 2 ** depth must be at most {DEPTH_MULTIPLE} (the '
-                         f'multiple the finder makes its tiles of); got input_stride '
-                         f'{input_stride} and depth {depth}')
+        raise ValueError(
+            f'input_stride * 2 ** depth must be at most {DEPTH_MULTIPLE} (the '
+            f'multiple the finder makes its tiles of); got input_stride '
+            f'{input_stride} and depth {depth}'
+        )
 
     def conv_block(x, filters, prefix):
         for i in (1, 2):
-            x = layers.Conv2D(filters, 3, padding='same', activation='relu',
-                              kernel_initializer='he_normal',
-                              name=f'{prefix}_conv{i}')(x)
+            x = layers.Conv2D(
+                filters,
+                3,
+                padding='same',
+                activation='relu',
+                kernel_initializer='he_normal',
+                name=f'{prefix}_conv{i}',
+            )(x)
         return x
 
     inputs = keras.Input(shape=(None, None, 1), name='image')
     x = inputs
     if input_stride > 1:
-        x = layers.Conv2D(base_filters, input_stride, strides=input_stride, activation='relu',
-                          kernel_initializer='he_normal', name='space_to_depth')(x)
+        x = layers.Conv2D(
+            base_filters,
+            input_stride,
+            strides=input_stride,
+            activation='relu',
+            kernel_initializer='he_normal',
+            name='space_to_depth',
+        )(x)
     skips = []
     for level in range(depth):
         x = conv_block(x, base_filters * 2**level, f'down{level}')
@@ -84,14 +97,20 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
     x = conv_block(x, base_filters * 2**depth, 'bottom')
     for level in reversed(range(depth)):
         filters = base_filters * 2**level
-        x = layers.Conv2DTranspose(filters, 2, strides=2, padding='same',
-                                   name=f'up{level}_transpose')(x)
+        x = layers.Conv2DTranspose(
+            filters, 2, strides=2, padding='same', name=f'up{level}_transpose'
+        )(x)
         x = layers.Concatenate(name=f'up{level}_concat')([x, skips[level]])
         x = conv_block(x, filters, f'up{level}')
     if input_stride > 1:
-        x = layers.Conv2DTranspose(base_filters, input_stride, strides=input_stride,
-                                   activation='relu', kernel_initializer='he_normal',
-                                   name='depth_to_space')(x)
+        x = layers.Conv2DTranspose(
+            base_filters,
+            input_stride,
+            strides=input_stride,
+            activation='relu',
+            kernel_initializer='he_normal',
+            name='depth_to_space',
+        )(x)
     probability = layers.Conv2D(1, 1, activation='sigmoid', name='probability')(x)
     offset = layers.Conv2D(2, 1, name='offset')(x)
     outputs = layers.Concatenate(name='outputs')([probability, offset])

@@ -19,11 +19,19 @@ def model_dir(tmp_path):
     model.save(tmp_path / 'tiny-v2.keras')
     (tmp_path / 'old.xml').write_text('stale')
     entries = {
-        'tiny': {'file': 'tiny-v2.keras', 'sha256': file_sha256(tmp_path / 'tiny-v2.keras'),
-                 'bundled': True, 'normalization': 'asinh',
-                 'openvino': {'xml': 'old.xml', 'xml_sha256': '0' * 64}},
-        'remote': {'file': 'remote.h5', 'sha256': None, 'url': 'https://example.invalid/x.h5',
-                   'normalization': 'standardize'},
+        'tiny': {
+            'file': 'tiny-v2.keras',
+            'sha256': file_sha256(tmp_path / 'tiny-v2.keras'),
+            'bundled': True,
+            'normalization': 'asinh',
+            'openvino': {'xml': 'old.xml', 'xml_sha256': '0' * 64},
+        },
+        'remote': {
+            'file': 'remote.h5',
+            'sha256': None,
+            'url': 'https://example.invalid/x.h5',
+            'normalization': 'standardize',
+        },
     }
     (tmp_path / 'registry.json').write_text(json.dumps(entries, indent=2))
     return tmp_path, model
@@ -39,10 +47,14 @@ def test_regenerating_the_ir_of_every_bundled_model(model_dir):
     assert ir['bin_sha256'] == file_sha256(directory / 'tiny-v2.bin')
     assert ir['source_sha256'] == entries['tiny']['sha256']
     assert 'openvino' not in entries['remote']
-    assert not (directory / 'old.xml').exists()      # IR no model uses is removed
+    assert not (directory / 'old.xml').exists()  # IR no model uses is removed
     batch = np.random.default_rng(0).normal(size=(2, 64, 96, 1)).astype(np.float32)
-    np.testing.assert_allclose(compile_network(directory / 'tiny-v2.xml').predict_on_batch(batch),
-                               model.predict_on_batch(batch), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(
+        compile_network(directory / 'tiny-v2.xml').predict_on_batch(batch),
+        model.predict_on_batch(batch),
+        atol=1e-4,
+        rtol=0,
+    )
 
 
 def test_a_changed_model_file_must_be_registered_first(model_dir):

@@ -38,7 +38,7 @@ def test_offset_loss_only_on_the_mask():
     mask = np.zeros((1, 8, 8, 1), np.float32)
     mask[0, 3, 3] = 1
     true = np.zeros((1, 8, 8, 2), np.float32)
-    pred = np.ones_like(true)          # wrong everywhere, by 1 in each coordinate
+    pred = np.ones_like(true)  # wrong everywhere, by 1 in each coordinate
     assert_allclose(_np(offset_loss(mask, true, pred)), 2 / 2)
     assert _np(offset_loss(np.zeros_like(mask), true, pred)) == 0
 

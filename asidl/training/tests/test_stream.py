@@ -50,9 +50,10 @@ def test_stream_uses_a_custom_parameter_distribution():
         shapes.append(shape)
         return meerlicht_like(shape, density=50, rng=rng, artifacts=False)
 
-    stream = TrainingStream(3, frame_shape=(64, 64), batch_size=2, pool_size=3,
-                            fresh_per_batch=1, draw=draw)
+    stream = TrainingStream(
+        3, frame_shape=(64, 64), batch_size=2, pool_size=3, fresh_per_batch=1, draw=draw
+    )
     x, y = next(stream)
-    assert shapes == [(64, 64)] * 4          # the pool, then one fresh frame
+    assert shapes == [(64, 64)] * 4  # the pool, then one fresh frame
     assert x.shape == (2, 64, 64, 1) and y.shape == (2, 64, 64, 3)
-    assert y[..., 0].sum() > 0               # 50 stars/arcmin^2: targets in every frame
+    assert y[..., 0].sum() > 0  # 50 stars/arcmin^2: targets in every frame

@@ -19,8 +19,11 @@ def test_unet_shapes(input_stride):
     assert out.shape == (1, 32, 48, 3)
     assert np.all((out[..., 0] >= 0) & (out[..., 0] <= 1))
     # Space-to-depth: the first layer sees each block of pixels once.
-    assert (model.get_layer('space_to_depth').strides == (input_stride,) * 2
-            if input_stride > 1 else 'space_to_depth' not in [lay.name for lay in model.layers])
+    assert (
+        model.get_layer('space_to_depth').strides == (input_stride,) * 2
+        if input_stride > 1
+        else 'space_to_depth' not in [lay.name for lay in model.layers]
+    )
 
 
 def test_unet_with_stride_keeps_full_resolution():
@@ -28,7 +31,7 @@ def test_unet_with_stride_keeps_full_resolution():
     # differently from its neighbours in the same 4x4 block.
     import keras
 
-    keras.utils.set_random_seed(7)     # a fixed, non-degenerate initialization
+    keras.utils.set_random_seed(7)  # a fixed, non-degenerate initialization
     model = build_unet(base_filters=4, depth=1, input_stride=4)
     image = np.zeros((1, 32, 32, 1), np.float32)
     image[0, 13, 13] = 5.0
@@ -36,8 +39,16 @@ def test_unet_with_stride_keeps_full_resolution():
     assert np.unique(np.round(out, 6)).size > 1
 
 
-@pytest.mark.parametrize('kwargs', [{'base_filters': 0}, {'depth': 5}, {'depth': 1.5},
-                                    {'input_stride': 3}, {'input_stride': 4, 'depth': 4}])
+@pytest.mark.parametrize(
+    'kwargs',
+    [
+        {'base_filters': 0},
+        {'depth': 5},
+        {'depth': 1.5},
+        {'input_stride': 3},
+        {'input_stride': 4, 'depth': 4},
+    ],
+)
 def test_unet_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         build_unet(**kwargs)
@@ -50,7 +61,7 @@ def test_train_writes_checkpoints_and_history(tiny_training):
     assert all(np.isfinite(h['loss']) for h in history)
     state = json.loads((directory / 'state.json').read_text())
     assert state['epoch'] == 2 and state['config']['validation_fwhm'] == 'true'
-    np.testing.assert_equal(state['history'], history)     # NaN RMS without matches
+    np.testing.assert_equal(state['history'], history)  # NaN RMS without matches
     assert (directory / 'last.keras').exists() and (directory / 'best.keras').exists()
     # The cosine decay: the full rate, then half of it.
     assert [h['learning_rate'] for h in history] == [2e-3, 1e-3]
@@ -141,8 +152,7 @@ def test_train_records_the_learning_rate_it_used(tiny_training, tmp_path):
     floor = 2e-3 * 0.02
     assert history[-1]['epoch'] == 30 and history[-1]['learning_rate'] == floor
     assert lines[-1].split('lr ')[1].startswith(f'{floor:.2e}')
-    model = keras.models.load_model(copy / 'last.keras',
-                                    custom_objects={'asidl_loss': asidl_loss})
+    model = keras.models.load_model(copy / 'last.keras', custom_objects={'asidl_loss': asidl_loss})
     assert float(model.optimizer.learning_rate) == pytest.approx(floor)
 
 
@@ -150,13 +160,23 @@ def test_train_records_the_learning_rate_it_used(tiny_training, tmp_path):
 def test_train_from_initial_weights(tmp_path):
     start = build_unet(base_filters=2, depth=2)
     before = [w.copy() for w in start.get_weights()]
-    history = train(tmp_path, epochs=1, steps_per_epoch=1, batch_size=2, frame_shape=(32, 32),
-                    base_filters=4, depth=3, n_validation=1, initial_model=start, verbose=0,
-                    log=None)
+    history = train(
+        tmp_path,
+        epochs=1,
+        steps_per_epoch=1,
+        batch_size=2,
+        frame_shape=(32, 32),
+        base_filters=4,
+        depth=3,
+        n_validation=1,
+        initial_model=start,
+        verbose=0,
+        log=None,
+    )
     assert len(history) == 1
     state = json.loads((tmp_path / 'state.json').read_text())
     assert state['config']['initial_model'] == start.name
-    assert state['config']['base_filters'] is None     # the initial model's, not 4
+    assert state['config']['base_filters'] is None  # the initial model's, not 4
     import keras
 
     trained = keras.models.load_model(tmp_path / 'last.keras', compile=False)
