@@ -90,7 +90,7 @@ def detect_in_bands(
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image.
-    bkg : `~asidl.normalize.BackgroundMap` or None
+    bkg : `~asidl.background.BackgroundMap` or None
         Its background map (for ``'asinh'``).
     model
         The network, as for `~asidl.predict.predict_maps`.

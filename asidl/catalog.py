@@ -92,7 +92,7 @@ class UNetLoGCatalog:
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image the peaks were found in (at its own scale).
-    background : `~asidl.normalize.BackgroundMap` or None
+    background : `~asidl.background.BackgroundMap` or None
         Its background; `None` only for a catalog without sources.
     peaks : `~asidl.peaks.Peaks`
         The detections, in the pixels of ``image``.

@@ -22,6 +22,7 @@ __all__ = [
     'TILE_SIZE',
     'TILE_MARGIN',
     'BACKGROUND_BOX',
+    'ROW_PIXELS',
     'ASINH_SOFTENING',
     'DEPTH_MULTIPLE',
     'DEFAULT_MODEL',
@@ -68,6 +69,10 @@ TILE_MARGIN = 32
 #: Box size, in pixels, of the coarse background and noise maps used to
 #: normalize raw frames.
 BACKGROUND_BOX = 64
+
+#: Pixels the background map and the normalization process at a time (in
+#: bands of rows), to bound the memory of full-resolution maps.
+ROW_PIXELS = 1_000_000
 
 #: Softening, in units of the background noise, of the asinh stretch that
 #: keeps saturated stars from dominating the network input.

@@ -16,10 +16,11 @@ import warnings
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
+from .background import background_map
 from .bands import Timings, detect_in_bands
 from .catalog import UNetLoGCatalog
 from .maps import NetworkMaps
-from .normalize import background_map, normalize
+from .normalize import normalize
 from .parameters import FinderParameters, positive_number
 from .predict import predict_maps
 from .prepare import prepare_image

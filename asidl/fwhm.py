@@ -238,7 +238,7 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
         The image, not background subtracted.
     valid : 2D bool `~numpy.ndarray`
         Pixels carrying data.
-    background : 2D `~numpy.ndarray` or `~asidl.normalize.BackgroundMap`
+    background : 2D `~numpy.ndarray` or `~asidl.background.BackgroundMap`
         The background to subtract from ``data``: an image, or a map
         evaluated only around the sources (no full-frame copy is made).
     noise : `~numpy.ndarray`

@@ -36,7 +36,7 @@ class NetworkMaps:
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image, at its own scale (photometry and positions use it).
-    background : `~asidl.normalize.BackgroundMap` or None
+    background : `~asidl.background.BackgroundMap` or None
         Its background; `None` when every pixel is masked.
     output : ``(ny, nx, c)`` float32 `~numpy.ndarray`
         The network's output: the probability in channel 0, zero where

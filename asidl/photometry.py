@@ -49,7 +49,7 @@ def subtracted_windows(image, bkg, iy, ix, radius):
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image.
-    bkg : `~asidl.normalize.BackgroundMap`
+    bkg : `~asidl.background.BackgroundMap`
         Its background.
     iy, ix : `~numpy.ndarray` of int
         Centre pixels.
@@ -133,7 +133,7 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512):
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image; masked pixels count as background.
-    bkg : `~asidl.normalize.BackgroundMap`
+    bkg : `~asidl.background.BackgroundMap`
         Its background.
     x, y : `~numpy.ndarray`
         Positions of the sources, in pixels.

@@ -221,7 +221,7 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
     ----------
     image : `~asidl.prepare.PreparedImage`
         The image.
-    bkg : `~asidl.normalize.BackgroundMap`
+    bkg : `~asidl.background.BackgroundMap`
         Its background.
     detect : callable
         ``detect(factor)`` gives the `~asidl.peaks.Peaks` of the image

@@ -27,8 +27,8 @@ from common import save_result  # noqa: E402
 from purity import classical, fitted_fwhm  # noqa: E402
 
 from asidl import UNetLoGFinder  # noqa: E402
+from asidl.background import background_map  # noqa: E402
 from asidl.evaluation import artificial_star_test, build_epsf, negative_image_test  # noqa: E402
-from asidl.normalize import background_map  # noqa: E402
 
 
 def mag50(table):

@@ -110,7 +110,7 @@ def artificial_star_test(
     """
     from photutils.datasets import make_model_image
 
-    from ..normalize import background_map
+    from ..background import background_map
     from ..prepare import prepare_image
 
     if finder is None:

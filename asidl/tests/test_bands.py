@@ -10,9 +10,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl import UNetLoGFinder
+from asidl.background import background_map
 from asidl.bands import Timings, detect_in_bands
 from asidl.localize import find_peaks, neighbourhood, refine_positions
-from asidl.normalize import background_map, normalize
+from asidl.normalize import normalize
 from asidl.peaks import Peaks, detect_in_maps
 from asidl.predict import predict_maps
 from asidl.prepare import prepare_image

@@ -201,7 +201,7 @@ def test_finder_shape_columns_match_daostarfinder(sources, star_field):
 
 def test_shape_columns_in_bands_match_the_whole_image(finder, sources, star_field):
     """The finder measures them a band of rows at a time; seams change nothing."""
-    from asidl.normalize import background_map
+    from asidl.background import background_map
     from asidl.prepare import prepare_image
 
     data, _, median, _ = star_field
@@ -360,7 +360,7 @@ def test_fit_fwhm_example(finder, psf_example):
 @pytest.fixture(scope='module')
 def raw_catalog(frame):
     """The finder's catalog object of ``frame`` before any filter."""
-    from asidl.normalize import background_map
+    from asidl.background import background_map
     from asidl.prepare import prepare_image
 
     finder = UNetLoGFinder(fwhm=3.5)

@@ -73,7 +73,7 @@ def test_too_few_or_saturated_stars_give_none():
 
 def test_background_map_gives_the_full_background_result():
     """Evaluated around the stars only, the background map gives the full-frame result."""
-    from asidl.normalize import background_map
+    from asidl.background import background_map
 
     frame = _frame(3.0)
     valid = np.ones(frame.data.shape, bool)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from asidl.normalize import background_map, normalize
+from asidl.background import background_map
+from asidl.normalize import normalize
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_normalize_in_row_chunks_is_exact(monkeypatch):
     data = rng.normal(1000, 20, (300, 200)) + np.linspace(0, 50, 200)
     valid = np.ones(data.shape, bool)
     whole = asidl.normalize.normalize(data, valid)
-    monkeypatch.setattr(asidl.normalize, '_ROW_PIXELS', 2000)  # 10-row chunks on threads
+    monkeypatch.setattr(asidl.normalize, 'ROW_PIXELS', 2000)  # 10-row chunks on threads
     monkeypatch.setattr(asidl.normalize.os, 'cpu_count', lambda: 4)
     assert_array_equal(asidl.normalize.normalize(data, valid), whole)
 
