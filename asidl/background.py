@@ -184,6 +184,20 @@ class BackgroundMap:
         bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
         return (top * (1 - fy) + bottom * fy).reshape(y.shape)
 
+    def windows(self, rows, cols):
+        """
+        Background on the grids ``rows[k] x cols[k]`` (integer arrays of
+        shapes ``(n, h)`` and ``(n, w)``), as an ``(n, h, w)`` float32
+        array: the values `rows`, `cutout` and `background_pixels` give
+        there, bit for bit.
+        """
+        y0, y1, fy = (a[:, :, None] for a in _axis_weights(rows, self._cy))
+        x0, x1, fx = (a[:, None, :] for a in _axis_weights(cols, self._cx))
+        grid = self.background.astype(np.float32)
+        top = grid[y0, x0] * (1 - fx) + grid[y0, x1] * fx
+        bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
+        return top * (1 - fy) + bottom * fy
+
     def background_at(self, y, x):
         """Background at pixel positions ``y, x`` (arrays of any shape)."""
         return self._interp(
