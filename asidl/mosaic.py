@@ -13,13 +13,14 @@ uses it for DAOStarFinder's shape columns on sparse frames).
 The filter must pad beyond the image with zeros (``mode='constant'``,
 ``cval=0``) and the boxes must read zeros beyond the image, as
 `~photutils.detection.DAOStarFinder`'s convolution and cutouts do.  A
-window is centred on its source, and zero where it leaves the image, so
-that the filter there reads what it would beyond the image.  A box that
-leaves the image on the left or right is kept beyond the mosaic as it is
-beyond the image: its window is the image's first (last) columns, which
-are the mosaic's edge.  Boxes that leave the image at the top or bottom
-cannot be kept so in a stack; `edge_rows` tells them apart, to be
-measured on the image's first (last) rows instead.
+window spans the rows within twice the half size of its source, zero
+beyond the image, so that the filter there reads what it would beyond
+the image.  Its columns stay inside the image: near the left (right)
+edge they are the image's first (last) columns, so that a box leaving
+the image there leaves the mosaic too, where the cutouts read zeros.
+Boxes that leave the image at the top or bottom cannot be kept so in a
+stack; `edge_rows` tells them apart, to be measured on the image's first
+(last) rows instead.
 """
 
 import numpy as np
