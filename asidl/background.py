@@ -184,6 +184,30 @@ class BackgroundMap:
         bottom = grid[y1, x0] * (1 - fx) + grid[y1, x1] * fx
         return (top * (1 - fy) + bottom * fy).reshape(y.shape)
 
+    def windows(self, rows, cols):
+        """
+        Background on the grids ``rows[k] x cols[k]`` (integer arrays of
+        shapes ``(n, h)`` and ``(n, w)``), as an ``(n, h, w)`` float32
+        array: the values `rows`, `cutout` and `background_pixels` give
+        there, bit for bit.
+        """
+        y0, y1, fy = _axis_weights(rows, self._cy)
+        x0, x1, fx = _axis_weights(cols, self._cx)
+        grid = self.background.astype(np.float32)
+        # As _on_grid, along x first, on the few rows of blocks each window
+        # spans (``base`` on): four gathers per pixel would cost more.
+        base = y0.min(axis=1)
+        spans = np.clip(
+            base[:, None] + np.arange(int((y1.max(axis=1) - base).max()) + 1), 0, grid.shape[0] - 1
+        )[:, :, None]
+        along_x = (
+            grid[spans, x0[:, None, :]] * (1 - fx)[:, None, :]
+            + grid[spans, x1[:, None, :]] * fx[:, None, :]
+        )
+        top = np.take_along_axis(along_x, (y0 - base[:, None])[:, :, None], axis=1)
+        bottom = np.take_along_axis(along_x, (y1 - base[:, None])[:, :, None], axis=1)
+        return top * (1 - fy)[:, :, None] + bottom * fy[:, :, None]
+
     def background_at(self, y, x):
         """Background at pixel positions ``y, x`` (arrays of any shape)."""
         return self._interp(
