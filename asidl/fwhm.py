@@ -143,7 +143,7 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
     idx = np.flatnonzero(keep)
     if idx.size:
         # The 5x5 pixels around each source: its 3x3 core and their neighbours.
-        _, _, sub = _windows(data, valid, background, iy[idx], ix[idx], 2)
+        values, good, sub = _windows(data, valid, background, iy[idx], ix[idx], 2)
         core = sub[:, 1:4, 1:4].reshape(idx.size, 9)
         brightest = np.argmax(core, axis=1)
         cy, cx = brightest // 3 + 1, brightest % 3 + 1
@@ -158,13 +158,22 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
             ],
             axis=1,
         )
-        values, good, _ = _windows(data, valid, background, iy[idx], ix[idx], radius)
-        ok = good.all(axis=(1, 2)) & ~(cross.min(axis=1) < SHARP_EDGE * top)
+        # Only sources bright enough are looked at in their fit boxes (the
+        # 5x5 windows already are those of boxes of radius 2).
+        ok = (top > FWHM_STAR_SNR * noise[idx]) & ~(cross.min(axis=1) < SHARP_EDGE * top)
+        if radius != 2:
+            values = np.zeros((idx.size, 2 * radius + 1, 2 * radius + 1))
+            good = np.zeros(values.shape, bool)
+            bright = np.flatnonzero(ok)
+            if bright.size:
+                values[bright], good[bright], _ = _windows(
+                    data, valid, background, iy[idx[bright]], ix[idx[bright]], radius
+                )
+        ok &= good.all(axis=(1, 2))
         if saturation is not None:
             ok &= ~(values.max(axis=(1, 2)) >= saturation)
         keep[idx] = ok
         peak[idx[ok]] = top[ok]
-    keep &= peak > FWHM_STAR_SNR * noise
     if x.size > 1:
         # A neighbour's core or wings inside the box would widen the fit.
         distance, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
