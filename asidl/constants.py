@@ -70,8 +70,9 @@ TILE_MARGIN = 32
 #: normalize raw frames.
 BACKGROUND_BOX = 64
 
-#: Pixels the background map and the normalization process at a time (in
-#: bands of rows), to bound the memory of full-resolution maps.
+#: Pixels that the whole-frame steps (preparation, background map,
+#: normalization, block sums, the FWHM measurement's scan) process at a time,
+#: in bands of rows, so that no full-frame float64 temporary is ever made.
 ROW_PIXELS = 1_000_000
 
 #: Softening, in units of the background noise, of the asinh stretch that

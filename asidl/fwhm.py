@@ -18,6 +18,8 @@ from astropy.stats import sigma_clip
 from astropy.utils.exceptions import AstropyUserWarning
 from scipy.spatial import cKDTree
 
+from .constants import ROW_PIXELS
+
 __all__ = ['FWHMEstimate', 'FWHMWarning', 'measure_fwhm', 'MIN_FWHM_STARS', 'FWHM_STAR_SNR']
 
 #: Fewest usable stars from which an FWHM is measured ...
@@ -43,8 +45,6 @@ MIN_STAR_FWHM = 0.8
 #: Widths within this fraction of the most common one count as that one.
 _MODE_WIDTH = 0.15
 
-#: Pixels read at a time when scanning the whole image.
-_ROW_PIXELS = 1_000_000
 
 #: FWHM assumed for the first fit, before the image's is known (pixels).
 _FIRST_GUESS = 4.0
@@ -90,7 +90,7 @@ def _saturation_level(data, valid):
     found over blocks of rows, without copying the image.
     """
     top, count = -np.inf, 0
-    step = max(1, _ROW_PIXELS // max(data.shape[1], 1))
+    step = max(1, ROW_PIXELS // max(data.shape[1], 1))
     for start in range(0, data.shape[0], step):
         values = data[start : start + step][valid[start : start + step]]
         if values.size == 0:

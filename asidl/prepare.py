@@ -29,6 +29,8 @@ from astropy.nddata import NDData
 from astropy.units.function.mixin import FunctionMixin
 from astropy.utils.exceptions import AstropyUserWarning
 
+from .constants import ROW_PIXELS
+
 __all__ = ['PreparedImage', 'prepare_image', 'as_mask']
 
 
@@ -178,13 +180,8 @@ def _check_unit(unit):
         )
 
 
-#: Pixels converted at a time where float64 temporaries are needed, so that
-#: no full-frame float64 copy is ever made.
-_ROW_PIXELS = 1_000_000
-
-
 def _row_blocks(shape):
-    step = max(1, _ROW_PIXELS // max(shape[1], 1))
+    step = max(1, ROW_PIXELS // max(shape[1], 1))
     return [np.s_[start : start + step] for start in range(0, shape[0], step)]
 
 

@@ -24,6 +24,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from .constants import ROW_PIXELS
 from .fwhm import FWHMWarning, measure_fwhm
 from .prepare import PreparedImage
 
@@ -41,10 +42,6 @@ __all__ = [
 #: shipped models, which were trained on FWHMs of 1.5 to 8 pixels and lose
 #: faint stars above about 6 (see ``benchmarks/psf_scale.py``).
 DEFAULT_FWHM_RANGE = (1.5, 6.0)
-
-#: Pixels block-summed at a time (whole rows of blocks).
-_ROW_PIXELS = 1_000_000
-
 
 #: Once an image is binned, stars up to this factor broader than the top of
 #: the model's range are left so, rather than binned further (at 12 pixels
@@ -136,7 +133,7 @@ def block_sum(image, factor):
     binned = np.zeros((-(-ny // factor), -(-nx // factor)), dtype=np.float32)
     valid = np.zeros(binned.shape, dtype=bool)
     # Rows of blocks at a time: the float64 sums never need a full-frame copy.
-    step = factor * max(1, _ROW_PIXELS // max(nx * factor, 1))
+    step = factor * max(1, ROW_PIXELS // max(nx * factor, 1))
     for start in range(0, ny, step):
         rows = np.s_[start : start + step]
         out = np.s_[start // factor : (start + step) // factor]

@@ -134,7 +134,7 @@ def test_float64_input_is_converted_in_blocks_of_rows(monkeypatch):
 
     data = 1e9 + np.random.default_rng(2).normal(0, 5, (50, 40))
     expected = prepare_image(data)
-    monkeypatch.setattr(asidl.prepare, '_ROW_PIXELS', 100)
+    monkeypatch.setattr(asidl.prepare, 'ROW_PIXELS', 100)
     image = prepare_image(data)
     assert image.offset == expected.offset and image.offset != 0
     np.testing.assert_array_equal(image.data, expected.data)

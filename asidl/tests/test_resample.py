@@ -115,7 +115,7 @@ def test_block_sum_in_rows_of_blocks_equals_the_whole_frame(monkeypatch):
     data = np.random.default_rng(3).normal(100, 5, (53, 38)).astype(np.float32)
     data[7:12, 3:9] = np.nan
     expected = block_sum(prepare_image(data), 3)
-    monkeypatch.setattr(asidl.resample, '_ROW_PIXELS', 100)
+    monkeypatch.setattr(asidl.resample, 'ROW_PIXELS', 100)
     binned = block_sum(prepare_image(data), 3)
     np.testing.assert_array_equal(binned.data, expected.data)
     np.testing.assert_array_equal(binned.valid, expected.valid)
