@@ -161,17 +161,18 @@ def _usable(data, valid, background, noise, x, y, radius, isolation, saturation)
         # Only sources bright enough are looked at in their fit boxes (the
         # 5x5 windows already are those of boxes of radius 2).
         ok = (top > FWHM_STAR_SNR * noise[idx]) & ~(cross.min(axis=1) < SHARP_EDGE * top)
-        if radius != 2:
-            values = np.zeros((idx.size, 2 * radius + 1, 2 * radius + 1))
-            good = np.zeros(values.shape, bool)
-            bright = np.flatnonzero(ok)
-            if bright.size:
-                values[bright], good[bright], _ = _windows(
+        bright = np.flatnonzero(ok)
+        if bright.size:
+            if radius == 2:
+                values, good = values[bright], good[bright]
+            else:
+                values, good, _ = _windows(
                     data, valid, background, iy[idx[bright]], ix[idx[bright]], radius
                 )
-        ok &= good.all(axis=(1, 2))
-        if saturation is not None:
-            ok &= ~(values.max(axis=(1, 2)) >= saturation)
+            usable = good.all(axis=(1, 2))
+            if saturation is not None:
+                usable &= ~(values.max(axis=(1, 2)) >= saturation)
+            ok[bright] = usable
         keep[idx] = ok
         peak[idx[ok]] = top[ok]
     if x.size > 1:
