@@ -37,20 +37,15 @@ def make_example_frame(seed=_SEED):
     truth : `~astropy.table.QTable`
         Target stars: ``x``, ``y`` (0-based pixels), ``flux`` (e-), ``snr``.
     """
-    from .frames import simulate_frame
-    from .parameters import FrameParameters
+    from dataclasses import replace
 
-    params = FrameParameters(
-        shape=(512, 512),
-        pixel_scale=0.56,
-        density=30.0,
-        psf='moffat',
-        fwhm=2.5 / 0.56,
-        beta=3.0,
-        sky=400.0,
-        read_noise=10.0,
-        gain=1.0,
-        bias=500.0,
+    from .frames import simulate_frame
+    from .parameters import meerlicht_like
+
+    # The benchmark instrument, with a shallower well, so that the brightest
+    # stars saturate, and a fixed set of artifacts.
+    params = replace(
+        meerlicht_like((512, 512), 30.0, artifacts=False),
         full_well=60_000.0,
         saturation_adu=60_500.0,
         n_galaxies=6,
