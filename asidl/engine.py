@@ -34,12 +34,18 @@ __all__ = [
     'check_precision',
     'compile_network',
     'load_network',
+    'native_precision',
 ]
 
 #: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
-#: TensorFlow to about 1e-5) and ``'bf16'`` (bfloat16, faster on CPUs with
-#: AVX-512 BF16 or AMX; on other CPUs OpenVINO runs float32).
+#: TensorFlow to about 1e-5), ``'bf16'`` (bfloat16, faster on CPUs with
+#: AVX-512 BF16 or AMX; on other CPUs OpenVINO runs float32) and
+#: ``'auto'`` (`native_precision`: bfloat16 where the CPU has it, else
+#: float32).
 PRECISIONS = constants.PRECISIONS
+
+# OpenVINO's names of the precisions a compiled model reports.
+_OPENVINO_NAMES = {'bf16': 'bf16', 'bfloat16': 'bf16', 'f32': 'f32', 'float32': 'f32'}
 
 
 class EngineWarning(AstropyUserWarning):
@@ -67,6 +73,7 @@ class CompiledNetwork:
     name : str
         Name of the model (for messages).
     precision : {'f32', 'bf16'}
+        The precision it runs in.
     """
 
     engine = 'openvino'
@@ -151,9 +158,35 @@ def _compile(xml, mtime, precision, hint='THROUGHPUT'):
 
 def check_precision(precision):
     """Check a ``precision`` argument; raises `ValueError` naming it."""
-    if precision not in PRECISIONS:
+    if not isinstance(precision, str) or precision not in PRECISIONS:
         raise ValueError(f'precision must be one of {PRECISIONS}, got {precision!r}')
     return precision
+
+
+@functools.cache
+def native_precision():
+    """
+    ``'bf16'`` if OpenVINO's CPU plugin has bfloat16 arithmetic on this
+    CPU (AVX-512 BF16 or AMX), else ``'f32'``: what ``precision='auto'``
+    runs in.
+    """
+    try:
+        capabilities = _core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES')
+    except Exception:  # no OpenVINO, or a plugin that cannot say
+        return 'f32'
+    return 'bf16' if 'BF16' in capabilities else 'f32'
+
+
+def _used_precision(compiled, asked):
+    """
+    The precision a compiled model runs in: OpenVINO runs float32 where
+    bfloat16 is asked for but the CPU does not have it.
+    """
+    try:
+        used = str(compiled.get_property('INFERENCE_PRECISION_HINT'))
+    except Exception:  # an OpenVINO that does not report it
+        return asked
+    return _OPENVINO_NAMES.get(used.lower(), asked)
 
 
 def compile_network(xml, *, name=None, precision='f32'):
@@ -166,20 +199,25 @@ def compile_network(xml, *, name=None, precision='f32'):
         The IR's ``.xml`` file; its ``.bin`` lies beside it.
     name : str, optional
         Name of the model (for messages); the file name by default.
-    precision : {'f32', 'bf16'}, optional
-        Arithmetic precision of the network.
+    precision : {'f32', 'bf16', 'auto'}, optional
+        Arithmetic precision of the network (`PRECISIONS`).
 
     Returns
     -------
     network : `CompiledNetwork`
+        Its ``precision`` is the one it runs in: ``'f32'`` when
+        ``'bf16'`` is asked for on a CPU without bfloat16 arithmetic.
     """
     check_precision(precision)
+    if precision == 'auto':
+        precision = native_precision()
     xml = os.path.abspath(os.fspath(xml))
     compiled = _compile(xml, os.stat(xml).st_mtime_ns, precision)
-    return CompiledNetwork(compiled, xml, name or os.path.basename(xml), precision)
+    used = _used_precision(compiled, precision)
+    return CompiledNetwork(compiled, xml, name or os.path.basename(xml), used)
 
 
-def load_network(model, *, precision='f32', registry=None):
+def load_network(model, *, precision=constants.DEFAULT_PRECISION, registry=None):
     """
     Resolve a model given by name, path or object into a network to run.
 
@@ -192,8 +230,9 @@ def load_network(model, *, precision='f32', registry=None):
     ----------
     model : str, path-like or `keras.Model`
         As for `asidl.registry.load_model`.
-    precision : {'f32', 'bf16'}, optional
-        Arithmetic precision for OpenVINO; Keras always runs float32.
+    precision : {'auto', 'f32', 'bf16'}, optional
+        Arithmetic precision for OpenVINO (`PRECISIONS`); Keras always
+        runs float32.
     registry : `asidl.registry.ModelRegistry` or None, optional
         The registry to look ``model`` up in, so that a caller that also
         needs the model's entry reads the registry files only once; `None`

@@ -109,12 +109,17 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         width, not with the image.  `None` (default) uses one row of tiles
         (``tile_size - 2 tile_margin`` image rows).  The catalog does not
         depend on it.
-    precision : {'f32', 'bf16'}, optional
+    precision : {'auto', 'f32', 'bf16'}, optional
         Arithmetic of the network.  The bundled models run with OpenVINO
-        on the CPU, without TensorFlow; ``'f32'`` gives TensorFlow's
-        probabilities to about 1e-5, ``'bf16'`` is faster on CPUs with
-        bfloat16 instructions but its probabilities differ by up to a few
-        hundredths (see the Speed section of the comparison in the docs).
+        on the CPU, without TensorFlow.  ``'f32'`` gives TensorFlow's
+        probabilities to about 1e-5 on any CPU.  ``'bf16'`` is faster on
+        CPUs with bfloat16 instructions (elsewhere it runs float32); its
+        probabilities differ by up to about 0.1 at single pixels, but the
+        quality benchmark's Dice stays within 0.003 of float32 (see the
+        Speed section of the comparison in the docs).  ``'auto'`` (the
+        default) is ``'bf16'`` where the CPU has bfloat16 instructions
+        and ``'f32'`` elsewhere.  The precision used is the finder's
+        ``precision`` attribute and the catalog's ``meta['precision']``.
         Models given as Keras objects or files, and downloaded or
         user-registered models, run with TensorFlow in float32 whatever
         this says.

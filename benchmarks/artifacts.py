@@ -41,7 +41,7 @@ def main(argv=None):
     parser.add_argument('--output', default='benchmarks/results/artifacts.ecsv')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model)
+    finder = UNetLoGFinder(model=args.model, precision='f32')
     rows = []
     for artifacts in (False, True):
         counts = {'UNetLoGFinder': 0, 'DAOStarFinder (5 sigma)': 0, 'SEP (3 sigma)': 0}

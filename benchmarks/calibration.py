@@ -110,7 +110,7 @@ def main(argv=None):
     parser.add_argument('--figure-dir', default='docs/_static')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model, calibration=False)
+    finder = UNetLoGFinder(model=args.model, precision='f32', calibration=False)
     fit_conf, fit_real, _ = labelled_detections(finder, args.frames, seed=61_000)
     test_conf, test_real, test_kind = labelled_detections(finder, args.frames, seed=62_000)
     calibration = ConfidenceCalibration.fit(fit_conf, fit_real)

@@ -55,7 +55,7 @@ def main(argv=None):
     parser.add_argument('--output', default='benchmarks/results/correlated_noise.ecsv')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model)
+    finder = UNetLoGFinder(model=args.model, precision='f32')
     rows = []
     for density in DENSITIES:
         for noise in NOISE:

@@ -64,7 +64,7 @@ def main(argv=None):
 
     data = fits.getdata(args.image).astype(float)
     valid = np.isfinite(data)
-    reference = UNetLoGFinder(model=args.model, threshold=0.5)(data)
+    reference = UNetLoGFinder(model=args.model, precision='f32', threshold=0.5)(data)
     background = background_map(data.astype(np.float32), valid).rows(0, data.shape[0])[0]
     epsf = build_epsf(data - background, reference)
     fwhm = fitted_fwhm(data, reference)
@@ -77,7 +77,7 @@ def main(argv=None):
         (
             f'UNetLoGFinder ({args.model})',
             f'tau {t:g}',
-            UNetLoGFinder(model=args.model, threshold=t),
+            UNetLoGFinder(model=args.model, precision='f32', threshold=t),
         )
         for t in args.thresholds
     ]

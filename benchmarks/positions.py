@@ -43,7 +43,7 @@ def main(argv=None):
     parser.add_argument('--output', default='benchmarks/results/positions.ecsv')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model)
+    finder = UNetLoGFinder(model=args.model, precision='f32')
     ours, dao, truths = [], [], []
     for density in args.densities:
         for i in range(args.frames):

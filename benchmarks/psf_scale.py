@@ -156,12 +156,16 @@ def main(argv=None):
     parser.add_argument('--output', default='benchmarks/results/psf_scale.ecsv')
     args = parser.parse_args(argv)
 
-    native = UNetLoGFinder(model=args.model)
+    native = UNetLoGFinder(model=args.model, precision='f32')
     low = native.fwhm_range[0]
     finders = {
-        'asidl, fwhm given': lambda fwhm: UNetLoGFinder(model=args.model, fwhm=fwhm),
+        'asidl, fwhm given': lambda fwhm: UNetLoGFinder(
+            model=args.model, precision='f32', fwhm=fwhm
+        ),
         'asidl, measuring fwhm': lambda fwhm: native,
-        'asidl, no resampling': lambda fwhm: UNetLoGFinder(model=args.model, fwhm=low),
+        'asidl, no resampling': lambda fwhm: UNetLoGFinder(
+            model=args.model, precision='f32', fwhm=low
+        ),
     }
     points = [('default', d, f) for d in DENSITIES for f in FWHMS]
     points += [(c, 10, f) for c in CONDITIONS for f in CONDITION_FWHMS]

@@ -78,7 +78,7 @@ def real_images(directory, models):
     rows, catalogs = [], {}
     for path in sorted(Path(directory).glob('*.fits')):
         data = fits.getdata(path).astype(float)
-        finders = {f'UNetLoGFinder ({m})': UNetLoGFinder(model=m) for m in models}
+        finders = {f'UNetLoGFinder ({m})': UNetLoGFinder(model=m, precision='f32') for m in models}
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             fwhm = fitted_fwhm(data, next(iter(finders.values()))(data))
@@ -116,7 +116,7 @@ def simulated(models, frames=2):
     for density in (1, 10, 75):
         for noise in ('white', 'resampled', 'grain'):
             for model in models:
-                finder = UNetLoGFinder(model=model)
+                finder = UNetLoGFinder(model=model, precision='f32')
                 fp = negative = found = 0
                 for i in range(frames):
                     frame = meerlicht_frame(density, seed=1000 * density + i)

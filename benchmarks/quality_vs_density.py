@@ -47,7 +47,7 @@ def main(argv=None):
     parser.add_argument('--output', default='benchmarks/results/quality_vs_density.ecsv')
     args = parser.parse_args(argv)
 
-    finder = UNetLoGFinder(model=args.model)
+    finder = UNetLoGFinder(model=args.model, precision='f32')
     rows = []
     for density in DENSITIES:
         ours, classical = [], {}

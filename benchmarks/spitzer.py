@@ -83,7 +83,7 @@ def main(argv=None):
 
     rows = []
     for threshold in (0.2, 0.3, 0.5):
-        finder = UNetLoGFinder(model=args.model, threshold=threshold)
+        finder = UNetLoGFinder(model=args.model, precision='f32', threshold=threshold)
         frac, offset, n, dl, db, scatter = recovery(catalog, finder(NDData(data, wcs=wcs)), wcs)
         rows.append((f'UNetLoGFinder (threshold {threshold})', n, frac, offset, dl, db, scatter))
     for nsigma in (3, 5, 10):

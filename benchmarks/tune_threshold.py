@@ -41,8 +41,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     densities = tuple(args.densities)
-    finders = {sigma: UNetLoGFinder(model=args.model, sigma=sigma) for sigma in args.sigmas}
-    maker = UNetLoGFinder(model=args.model)  # its sigma and threshold measure the FWHM
+    finders = {
+        sigma: UNetLoGFinder(model=args.model, precision='f32', sigma=sigma)
+        for sigma in args.sigmas
+    }
+    # Its sigma and threshold measure the FWHM.
+    maker = UNetLoGFinder(model=args.model, precision='f32')
     maps = []
     for density in densities:
         for i in range(args.frames):

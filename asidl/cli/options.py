@@ -199,7 +199,8 @@ def add_finder_options(parser):
         choices=constants.PRECISIONS,
         default=defaults['precision'],
         help='arithmetic of the network for the bundled models, which run with '
-        'OpenVINO; bf16 is faster on CPUs with bfloat16 instructions '
+        'OpenVINO: auto is bf16 on CPUs with bfloat16 instructions (faster) '
+        'and f32 elsewhere; f32 reproduces TensorFlow on any CPU '
         '(default: %(default)s)',
     )
 

@@ -89,8 +89,14 @@ def _data_digest(image):
 def options_digest(read_options, finder_options, sidecars):
     """
     A digest (sha256, hex) of everything that shapes the outputs, recorded
-    in each catalog's meta as ``options_sha256``.
+    in each catalog's meta as ``options_sha256``.  ``precision='auto'``
+    counts as the precision it stands for on this CPU, so a catalog made
+    in bfloat16 is not taken for one made in float32 elsewhere.
     """
+    if finder_options.get('precision') == 'auto':
+        from ..engine import native_precision
+
+        finder_options = {**finder_options, 'precision': native_precision()}
     text = json.dumps(
         {'read': read_options, 'finder': finder_options, 'sidecars': sidecars},
         sort_keys=True,

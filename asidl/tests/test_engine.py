@@ -19,7 +19,14 @@ import pytest
 
 import asidl
 from asidl import UNetLoGFinder, _model_files, registry
-from asidl.engine import CompiledNetwork, EngineWarning, compile_network, load_network
+from asidl.engine import (
+    CompiledNetwork,
+    EngineWarning,
+    _used_precision,
+    compile_network,
+    load_network,
+    native_precision,
+)
 from asidl.registry import available_models, file_sha256, load_model, model_info, openvino_files
 from asidl.tests.helpers import write_frame
 
@@ -100,9 +107,11 @@ def test_float32_outputs_match_tensorflow(name):
         np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
 
 
-def test_finder_results_match_the_tensorflow_path(finder, frame, catalog):
-    """The default finder (OpenVINO) and the same model given as a Keras object."""
+def test_finder_results_match_the_tensorflow_path(finder, frame):
+    """The default model in float32 (OpenVINO) and the same model given as a Keras object."""
     entry = model_info('asidl-default')
+    finder = UNetLoGFinder(precision='f32', calibration=finder.calibration)
+    catalog = finder(frame.data)
     keras_finder = UNetLoGFinder(
         model=load_model('asidl-default')[0],
         threshold=entry['threshold'],
@@ -132,14 +141,47 @@ def test_compiled_models_are_cached_per_process():
 
 
 def test_bfloat16_is_an_option(frame):
+    # OpenVINO runs bfloat16 only where the CPU has it, and the finder says
+    # which precision ran.
+    expected = native_precision()
     finder = UNetLoGFinder(precision='bf16')
-    assert isinstance(finder.model, CompiledNetwork) and finder.model.precision == 'bf16'
+    assert isinstance(finder.model, CompiledNetwork) and finder.model.precision == expected
     tbl = finder(frame.data)
-    assert tbl.meta['precision'] == 'bf16' and len(tbl) > 0
-    assert 'bf16' in repr(finder)
+    assert tbl.meta['precision'] == expected and len(tbl) > 0
+    assert f"precision='{expected}'" in repr(finder)
 
 
-@pytest.mark.parametrize('precision', ['f16', 'float32', None, 32])
+def test_the_default_precision_is_the_cpus_native_one(finder, catalog):
+    assert native_precision() in ('f32', 'bf16')
+    assert finder.precision == native_precision() == catalog.meta['precision']
+    assert UNetLoGFinder(precision='f32').precision == 'f32'
+
+
+def test_the_precision_recorded_is_the_one_openvino_runs():
+    class Compiled:
+        def __init__(self, reported):
+            self.reported = reported
+
+        def get_property(self, name):
+            assert name == 'INFERENCE_PRECISION_HINT'
+            return self.reported
+
+    # bfloat16 asked on a CPU without it: OpenVINO runs float32.
+    assert _used_precision(Compiled('f32'), 'bf16') == 'f32'
+    assert _used_precision(Compiled('bf16'), 'bf16') == 'bf16'
+    assert _used_precision(Compiled('float32'), 'f32') == 'f32'
+
+
+def test_auto_precision_enters_the_options_digest_as_the_one_it_stands_for():
+    from asidl.pipeline.tasks import options_digest
+
+    auto = options_digest({}, {'precision': 'auto'}, {})
+    assert auto == options_digest({}, {'precision': native_precision()}, {})
+    other = 'f32' if native_precision() == 'bf16' else 'bf16'
+    assert auto != options_digest({}, {'precision': other}, {})
+
+
+@pytest.mark.parametrize('precision', ['f16', 'float32', None, 32, 'AUTO'])
 def test_bad_precision(precision):
     with pytest.raises(ValueError, match='^precision must be one of'):
         UNetLoGFinder(precision=precision)
@@ -280,7 +322,7 @@ def test_find_command_precision_option(tmp_path):
                 '--fwhm',
                 '3',
                 '--precision',
-                'bf16',
+                'f32',
                 '-o',
                 str(tmp_path / 'frame.ecsv'),
             ]
@@ -288,7 +330,7 @@ def test_find_command_precision_option(tmp_path):
         == 0
     )
     meta = QTable.read(tmp_path / 'frame.ecsv').meta
-    assert meta['engine'] == 'openvino' and meta['precision'] == 'bf16'
+    assert meta['engine'] == 'openvino' and meta['precision'] == 'f32'
 
 
 def test_load_network_looks_models_up_in_the_registry_it_is_given():
