@@ -216,6 +216,21 @@ class BackgroundMap:
             _axis_weights(x, self._cx),
         )
 
+    def background_on_grids(self, rows, cols):
+        """
+        Background on the grids ``rows[k] x cols[k]`` (arrays of shapes
+        ``(n, h)`` and ``(n, w)``), as an ``(n, h, w)`` float64 array: what
+        `background_at` gives at those pixels, bit for bit, from the
+        interpolation weights of ``n (h + w)`` coordinates instead of
+        ``n h w``.
+        """
+        (y0, y1, fy), (x0, x1, fx) = _axis_weights(rows, self._cy), _axis_weights(cols, self._cx)
+        return self._interp(
+            np.asarray(self.background, dtype=float),
+            (y0[:, :, None], y1[:, :, None], fy[:, :, None]),
+            (x0[:, None, :], x1[:, None, :], fx[:, None, :]),
+        )
+
     def noise_at(self, y, x):
         """Noise (standard deviation) at pixel positions ``y, x``."""
         return self._interp(

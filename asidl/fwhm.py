@@ -11,6 +11,9 @@ stars, and are rejected: the estimate is the median of the fits around
 their most common width.
 """
 
+import importlib
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -20,7 +23,14 @@ from scipy.spatial import cKDTree
 
 from .constants import ROW_PIXELS
 
-__all__ = ['FWHMEstimate', 'FWHMWarning', 'measure_fwhm', 'MIN_FWHM_STARS', 'FWHM_STAR_SNR']
+__all__ = [
+    'FWHMEstimate',
+    'FWHMWarning',
+    'measure_fwhm',
+    'prefetch_fitter',
+    'MIN_FWHM_STARS',
+    'FWHM_STAR_SNR',
+]
 
 #: Fewest usable stars from which an FWHM is measured ...
 MIN_FWHM_STARS = 5
@@ -71,6 +81,31 @@ class FWHMEstimate(float):
         self.n_stars = int(n_stars)
         self.scatter = float(scatter)
         return self
+
+
+def _import_quietly(name):
+    try:
+        importlib.import_module(name)
+    except Exception:  # noqa: S110 - the fit's own import raises it again
+        pass
+
+
+def prefetch_fitter():
+    """
+    Start importing `photutils.psf` (a few tenths of a second) on a
+    background thread, so that the import overlaps with the detection pass
+    whose sources `measure_fwhm` then fits.
+
+    Returns
+    -------
+    thread : `threading.Thread` or None
+        To join before the fit; `None` if the module is already imported.
+    """
+    if 'photutils.psf' in sys.modules:
+        return None
+    thread = threading.Thread(target=_import_quietly, args=('photutils.psf',), daemon=True)
+    thread.start()
+    return thread
 
 
 def _fit_box(fwhm):

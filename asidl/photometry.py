@@ -68,7 +68,8 @@ def subtracted_windows(image, bkg, iy, ix, radius):
         Float64, NaN where a pixel is masked or outside the image.
     """
     values, inside, yy, xx = neighbourhood(image.data, iy, ix, radius)
-    subtracted = values.astype(np.float64) - bkg.background_at(yy, xx)
+    # Each window is a grid of pixels: rows yy[:, :, 0] by columns xx[:, 0, :].
+    subtracted = values.astype(np.float64) - bkg.background_on_grids(yy[:, :, 0], xx[:, 0, :])
     return np.where(inside & image.valid[yy, xx], subtracted, np.nan)
 
 

@@ -25,7 +25,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from .constants import ROW_PIXELS
-from .fwhm import FWHMWarning, measure_fwhm
+from .fwhm import FWHMWarning, measure_fwhm, prefetch_fitter
 from .prepare import PreparedImage
 
 __all__ = [
@@ -249,9 +249,13 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
         factor = block_factor(fwhm, fwhm_range)
         return detect(factor), {'fwhm': fwhm, 'fwhm_source': 'given', 'block_size': factor}
     timings = (lambda stage: nullcontext()) if timings is None else timings
+    # The fitter's import overlaps with the first detection pass.
+    importing = prefetch_fitter()
 
     def measure(peaks, guess=None):
         with timings('fwhm'):
+            if importing is not None:
+                importing.join()
             return measure_fwhm(
                 image.data,
                 image.valid,

@@ -86,3 +86,22 @@ def test_background_map_gives_the_full_background_result():
     from_image = measure_fwhm(frame.data, valid, full, noise, t['x'], t['y'])
     assert from_map is not None and from_map.n_stars >= 5
     assert from_map == from_image and from_map.n_stars == from_image.n_stars
+
+
+def test_the_fitter_is_imported_while_the_first_pass_runs():
+    """`prefetch_fitter` imports photutils.psf on a thread, once."""
+    import subprocess
+    import sys
+
+    code = (
+        'import sys\n'
+        'from asidl.fwhm import prefetch_fitter\n'
+        'thread = prefetch_fitter()\n'
+        'thread.join()\n'
+        "assert 'photutils.psf' in sys.modules\n"
+        'assert prefetch_fitter() is None\n'
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == 'ok'

@@ -107,6 +107,17 @@ def test_window_mosaic_holds_the_subtracted_pixels():
         window_mosaic(image, bkg, iy, ix, (2, 50))
 
 
+def test_background_on_grids_is_the_background_at_those_pixels():
+    image, bkg = _image((130, 100), 20.0)
+    rng = np.random.default_rng(2)
+    rows = np.clip(rng.integers(-5, 130, (40, 1)) + np.arange(5), 0, 129)
+    cols = np.clip(rng.integers(-5, 100, (40, 1)) + np.arange(7), 0, 99)
+    grids = bkg.background_on_grids(rows, cols)
+    assert grids.shape == (40, 5, 7) and grids.dtype == np.float64
+    yy, xx = np.broadcast_arrays(rows[:, :, None], cols[:, None, :])
+    assert_array_equal(grids, bkg.background_at(yy, xx))
+
+
 def test_background_windows_are_the_background_pixels():
     image, bkg = _image((130, 100), 20.0)
     rng = np.random.default_rng(1)
