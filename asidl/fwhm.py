@@ -8,7 +8,9 @@ first detection pass, fits each with a pixel-integrated circular Gaussian
 returns a sigma-clipped median.  Cosmic rays and hot pixels that reach
 the catalog, or hit a star, have sharp edges or fit much sharper than the
 stars, and are rejected: the estimate is the median of the fits around
-their most common width.
+their most common width.  Undersampled stars (a Gaussian FWHM below
+`~asidl.moffat.UNDERSAMPLED_FWHM`) are fitted again with pixel-integrated
+Moffat profiles, whose wings would otherwise widen the Gaussian fit.
 """
 
 import importlib
@@ -22,6 +24,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 from scipy.spatial import cKDTree
 
 from .constants import ROW_PIXELS
+from .moffat import UNDERSAMPLED_FWHM, fit_moffat_fwhm
 
 __all__ = [
     'FWHMEstimate',
@@ -324,4 +327,30 @@ def measure_fwhm(data, valid, background, noise, x, y, *, guess=None):
         used, fwhm, scatter = _robust_median(_fit(data, valid, background, x[idx], y[idx], fwhm))
         if used.size < _MIN_AGREEING or not np.isfinite(fwhm):
             return None
+    if fwhm < UNDERSAMPLED_FWHM:
+        refit = _moffat_refit(data, valid, background, noise, x, y, fwhm, saturation)
+        if refit is not None:
+            used, fwhm, scatter = refit
     return FWHMEstimate(fwhm, used.size, scatter)
+
+
+def _moffat_refit(data, valid, background, noise, x, y, fwhm, saturation):
+    """
+    The FWHMs of undersampled stars fitted again with pixel-integrated
+    Moffat profiles (`~asidl.moffat.fit_moffat_fwhm`) in 5x5 boxes, as
+    `_robust_median` gives them; `None` if too few stars can be used.
+    """
+    radius = 2
+    keep, peak = _usable(
+        data, valid, background, noise, x, y, radius, max(2 * radius + 1, 1.5 * fwhm), saturation
+    )
+    idx = np.flatnonzero(keep)
+    if idx.size < MIN_FWHM_STARS:
+        return None
+    idx = idx[np.argsort(-peak[idx] / noise[idx], kind='stable')[:MAX_FWHM_STARS]]
+    iy, ix = np.round(y[idx]).astype(int), np.round(x[idx]).astype(int)
+    _, good, subtracted = _windows(data, valid, background, iy, ix, radius)
+    used, refit, scatter = _robust_median(fit_moffat_fwhm(subtracted, good, fwhm))
+    if used.size < _MIN_AGREEING or not np.isfinite(refit):
+        return None
+    return used, refit, scatter

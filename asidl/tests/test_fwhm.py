@@ -33,7 +33,10 @@ def _artifact_pixels(frame, n=40):
     return xs[far][:n].astype(float), ys[far][:n].astype(float)
 
 
-@pytest.mark.parametrize('fwhm, psf', [(3.0, 'moffat'), (9.0, 'gaussian')])
+@pytest.mark.parametrize(
+    'fwhm, psf',
+    [(1.2, 'moffat'), (1.6, 'moffat'), (1.4, 'gaussian'), (3.0, 'moffat'), (9.0, 'gaussian')],
+)
 def test_measures_the_fwhm_despite_cosmic_rays(fwhm, psf):
     """Within 10% with artifacts among the candidates, which fit far sharper than stars."""
     frame = _frame(fwhm, psf)
@@ -105,3 +108,57 @@ def test_the_fitter_is_imported_while_the_first_pass_runs():
     run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == 'ok'
+
+
+def _astropy_stars(model, fwhm, n=12, size=7, seed=0):
+    """
+    Stars of astropy's Moffat2D or Gaussian2D averaged over their pixels
+    (oversampled 25 times per side), at random sub-pixel offsets.
+    """
+    from astropy.convolution import discretize_model
+    from astropy.modeling.models import Gaussian2D, Moffat2D
+
+    rng = np.random.default_rng(seed)
+    half = size // 2
+    stars = []
+    for dy, dx in rng.uniform(-0.5, 0.5, (n, 2)):
+        if model == 'gaussian':
+            sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
+            m = Gaussian2D(1000.0, half + dx, half + dy, sigma, sigma)
+        else:
+            alpha = fwhm / (2 * np.sqrt(2 ** (1 / model) - 1))
+            m = Moffat2D(1000.0, half + dx, half + dy, alpha, model)
+        stars.append(discretize_model(m, (0, size), (0, size), mode='oversample', factor=25))
+    return np.array(stars)
+
+
+@pytest.mark.parametrize('model', ['gaussian', 2.0, 3.0, 4.5])
+@pytest.mark.parametrize('fwhm', [1.2, 1.6, 2.2])
+def test_integrated_moffat_fits_give_the_fwhm_of_undersampled_stars(model, fwhm):
+    """Within 3% for Gaussian and Moffat stars, where a Gaussian fit is 7-24% too broad."""
+    from asidl.moffat import fit_moffat_fwhm
+
+    stars = _astropy_stars(model, fwhm)[:, 1:6, 1:6]
+    fitted = fit_moffat_fwhm(stars, np.ones(stars.shape, bool), guess=2.0)
+    assert np.all(np.isfinite(fitted))
+    assert np.median(fitted) == pytest.approx(fwhm, rel=0.03)
+
+
+def test_moffat_fits_leave_out_masked_pixels():
+    from asidl.moffat import fit_moffat_fwhm, integrated_moffat
+
+    pixels = np.arange(5.0) - 2
+    star = integrated_moffat(5000.0, 0.2, -0.3, 1.5, 3.0, pixels, pixels)
+    assert integrated_moffat(
+        1.0, 0, 0, 1.5, 3.0, np.arange(-40.0, 41), np.arange(-40.0, 41)
+    ).sum() == (pytest.approx(1.0, rel=0.02))
+    good = np.ones((1, 5, 5), bool)
+    hit = star.copy()
+    hit[0, 3] = 1e6  # a cosmic ray, masked
+    good[0, 0, 3] = False
+    assert fit_moffat_fwhm(hit[None], good, 2.0)[0] == pytest.approx(1.5, rel=1e-3)
+    assert fit_moffat_fwhm(star[None], np.ones((1, 5, 5), bool), 2.0)[0] == pytest.approx(
+        1.5, rel=1e-3
+    )
+    # Nothing to fit: NaN.
+    assert np.isnan(fit_moffat_fwhm(np.zeros((1, 5, 5)), np.ones((1, 5, 5), bool), 2.0)[0])
