@@ -24,8 +24,9 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from .background import background_map
 from .constants import ROW_PIXELS
-from .fwhm import FWHMWarning, measure_fwhm, prefetch_fitter
+from .fwhm import FWHMEstimate, FWHMWarning, measure_fwhm, prefetch_fitter
 from .prepare import PreparedImage
 
 __all__ = [
@@ -211,8 +212,10 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
     `block_factor`.  Otherwise the FWHM is measured
     (`~asidl.fwhm.measure_fwhm`) from the detections at the image's own
     scale, or, if too few bright stars are found there (stars too broad
-    for the network), from those on the image binned 2x2, then 4x4; the
-    detections at the factor the FWHM calls for are returned.
+    for the network), from those on the image binned 2x2, then 4x4, fitted
+    in the original pixels or, where too few are bright enough per pixel
+    there, in the binned ones; the detections at the factor the FWHM calls
+    for are returned.
 
     Parameters
     ----------
@@ -252,19 +255,38 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
     # The fitter's import overlaps with the first detection pass.
     importing = prefetch_fitter()
 
-    def measure(peaks, guess=None):
+    def measure(peaks, factor=1):
+        """
+        The FWHM measured around the peaks of a pass on the image binned
+        by ``factor``: on the original pixels, or if that fails, on the
+        binned ones, in original pixels.
+        """
         with timings('fwhm'):
             if importing is not None:
                 importing.join()
-            return measure_fwhm(
+            estimate = measure_fwhm(
                 image.data,
                 image.valid,
                 bkg,
                 bkg.noise_at(peaks.y, peaks.x),
                 peaks.x,
                 peaks.y,
-                guess=guess,
+                guess=None if factor == 1 else 4.0 * factor,
             )
+            if estimate is not None or factor == 1:
+                return estimate
+            # Binned pixels hold ``factor`` times the signal-to-noise ratio of
+            # the original ones: broad stars too faint per pixel to be fitted
+            # there can be fitted here.
+            binned = block_sum(image, factor)
+            binned_bkg = background_map(binned.data, binned.valid)
+            x, y = (peaks.x + 0.5) / factor - 0.5, (peaks.y + 0.5) / factor - 0.5
+            estimate = measure_fwhm(
+                binned.data, binned.valid, binned_bkg, binned_bkg.noise_at(y, x), x, y, guess=4.0
+            )
+            if estimate is None:
+                return None
+            return FWHMEstimate(estimate * factor, estimate.n_stars, estimate.scatter * factor)
 
     passes = {1: detect(1)}
     estimate = measure(passes[1])
@@ -274,7 +296,7 @@ def detect_at_scale(image, bkg, detect, *, fwhm=None, fwhm_range=DEFAULT_FWHM_RA
         if estimate is not None:
             break
         passes[factor] = detect(factor)
-        estimate = measure(passes[factor], guess=4.0 * factor)
+        estimate = measure(passes[factor], factor)
     if estimate is None:
         warnings.warn(
             'The FWHM of the stars could not be measured (too few bright, '

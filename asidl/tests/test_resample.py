@@ -119,3 +119,48 @@ def test_block_sum_in_rows_of_blocks_equals_the_whole_frame(monkeypatch):
     binned = block_sum(prepare_image(data), 3)
     np.testing.assert_array_equal(binned.data, expected.data)
     np.testing.assert_array_equal(binned.valid, expected.valid)
+
+
+def test_broad_faint_stars_are_measured_on_the_binned_image():
+    """
+    Stars 12 pixels wide whose pixels are too faint one by one to be fitted
+    (peak S/N below 20) are fitted on the image binned 2x2, where each pixel
+    holds twice their S/N.
+    """
+    from asidl.background import background_map
+    from asidl.fwhm import measure_fwhm
+    from asidl.peaks import Peaks
+    from asidl.resample import detect_at_scale
+
+    # A frame of benchmarks/psf_scale.py (10 stars per square arcminute) on
+    # which the FWHM went unmeasured before.
+    rng = np.random.default_rng(1_012_014)
+    params = meerlicht_like((512, 512), 10.0, rng=rng)
+    params.fwhm = 12.0
+    frame = simulate_frame(params, rng=rng)
+    image = prepare_image(frame.data)
+    bkg = background_map(image.data, image.valid)
+    t = frame.truth[frame.truth['snr'] > 10]
+    y, x = np.asarray(t['y'], float), np.asarray(t['x'], float)
+    iy, ix = np.round(y).astype(int), np.round(x).astype(int)
+    ones = np.ones(y.size)
+    peaks = Peaks(iy, ix, ones, ones, y, x)
+
+    # In the original pixels too few stars are bright enough ...
+    assert measure_fwhm(image.data, image.valid, bkg, bkg.noise_at(y, x), x, y) is None
+    # ... so the first pass, at the image's own scale (where the network
+    # would find none of these stars), gives no FWHM, and the 2x2 pass does.
+    calls = []
+
+    def detect(factor):
+        calls.append(factor)
+        return (
+            peaks
+            if factor > 1
+            else peaks._replace(**{k: v[:0] for k, v in peaks._asdict().items()})
+        )
+
+    found, scale = detect_at_scale(image, bkg, detect)
+    assert calls == [1, 2]
+    assert scale['fwhm_source'] == 'measured' and scale['block_size'] == 2
+    assert scale['fwhm'] == pytest.approx(12.0, rel=0.1)
