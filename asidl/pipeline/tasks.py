@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from astropy.nddata import NDData
 
+from ..constants import DEFAULT_PRECISION
+
 __all__ = [
     'Task',
     'check_finder_options',
@@ -90,10 +92,11 @@ def options_digest(read_options, finder_options, sidecars):
     """
     A digest (sha256, hex) of everything that shapes the outputs, recorded
     in each catalog's meta as ``options_sha256``.  ``precision='auto'``
-    counts as the precision it stands for on this CPU, so a catalog made
-    in bfloat16 is not taken for one made in float32 elsewhere.
+    (given or by default) counts as the precision it stands for on this
+    CPU, so a catalog made in bfloat16 is not taken for one made in float32
+    elsewhere.
     """
-    if finder_options.get('precision') == 'auto':
+    if finder_options.get('precision', DEFAULT_PRECISION) == 'auto':
         from ..engine import native_precision
 
         finder_options = {**finder_options, 'precision': native_precision()}

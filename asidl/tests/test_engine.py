@@ -177,6 +177,7 @@ def test_auto_precision_enters_the_options_digest_as_the_one_it_stands_for():
 
     auto = options_digest({}, {'precision': 'auto'}, {})
     assert auto == options_digest({}, {'precision': native_precision()}, {})
+    assert auto == options_digest({}, {}, {})  # the default
     other = 'f32' if native_precision() == 'bf16' else 'bf16'
     assert auto != options_digest({}, {'precision': other}, {})
 
