@@ -162,8 +162,9 @@ def _windows(data, valid, background, iy, ix, radius):
     from .localize import neighbourhood
 
     values, _, yy, xx = neighbourhood(data, iy, ix, radius)
-    if hasattr(background, 'background_pixels'):
-        level = background.background_pixels(yy, xx)
+    if hasattr(background, 'windows'):
+        # Each window is a grid of pixels: rows yy[:, :, 0] by columns xx[:, 0, :].
+        level = background.windows(yy[:, :, 0], xx[:, 0, :])
     else:
         level = background[yy, xx]
     good = valid[yy, xx]
