@@ -35,6 +35,7 @@ __all__ = [
     'compile_network',
     'load_network',
     'native_precision',
+    'resolve_precision',
 ]
 
 #: Precisions of the network's arithmetic: ``'f32'`` (float32, matches
@@ -177,6 +178,15 @@ def native_precision():
     return 'bf16' if 'BF16' in capabilities else 'f32'
 
 
+def resolve_precision(precision):
+    """
+    The precision ``precision`` stands for on this CPU: ``'auto'`` is
+    `native_precision`, any other value is itself (checked where it is
+    used, by `check_precision`).
+    """
+    return native_precision() if precision == 'auto' else precision
+
+
 def _used_precision(compiled, asked):
     """
     The precision a compiled model runs in: OpenVINO runs float32 where
@@ -208,9 +218,7 @@ def compile_network(xml, *, name=None, precision='f32'):
         Its ``precision`` is the one it runs in: ``'f32'`` when
         ``'bf16'`` is asked for on a CPU without bfloat16 arithmetic.
     """
-    check_precision(precision)
-    if precision == 'auto':
-        precision = native_precision()
+    precision = resolve_precision(check_precision(precision))
     xml = os.path.abspath(os.fspath(xml))
     compiled = _compile(xml, os.stat(xml).st_mtime_ns, precision)
     used = _used_precision(compiled, precision)

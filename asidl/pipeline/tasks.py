@@ -96,10 +96,10 @@ def options_digest(read_options, finder_options, sidecars):
     CPU, so a catalog made in bfloat16 is not taken for one made in float32
     elsewhere.
     """
-    if finder_options.get('precision', DEFAULT_PRECISION) == 'auto':
-        from ..engine import native_precision
+    from ..engine import resolve_precision
 
-        finder_options = {**finder_options, 'precision': native_precision()}
+    precision = resolve_precision(finder_options.get('precision', DEFAULT_PRECISION))
+    finder_options = {**finder_options, 'precision': precision}
     text = json.dumps(
         {'read': read_options, 'finder': finder_options, 'sidecars': sidecars},
         sort_keys=True,
