@@ -107,26 +107,22 @@ def test_window_mosaic_holds_the_subtracted_pixels():
         window_mosaic(image, bkg, iy, ix, (2, 50))
 
 
-def test_background_on_grids_is_the_background_at_those_pixels():
-    image, bkg = _image((130, 100), 20.0)
-    rng = np.random.default_rng(2)
-    rows = np.clip(rng.integers(-5, 130, (40, 1)) + np.arange(5), 0, 129)
-    cols = np.clip(rng.integers(-5, 100, (40, 1)) + np.arange(7), 0, 99)
-    grids = bkg.background_on_grids(rows, cols)
-    assert grids.shape == (40, 5, 7) and grids.dtype == np.float64
-    yy, xx = np.broadcast_arrays(rows[:, :, None], cols[:, None, :])
-    assert_array_equal(grids, bkg.background_at(yy, xx))
-
-
-def test_background_windows_are_the_background_pixels():
+@pytest.mark.parametrize(
+    'on_grids, at_pixels, dtype',
+    [
+        ('windows', 'background_pixels', np.float32),
+        ('background_on_grids', 'background_at', np.float64),
+    ],
+)
+def test_background_on_grids_is_the_background_at_their_pixels(on_grids, at_pixels, dtype):
+    """The grid methods give their per-pixel twins' values, bit for bit."""
     image, bkg = _image((130, 100), 20.0)
     rng = np.random.default_rng(1)
     rows = np.clip(rng.integers(-5, 130, (30, 1)) + np.arange(9), 0, 129)
     cols = np.clip(rng.integers(-5, 100, (30, 1)) + np.arange(13), 0, 99)
-    windows = bkg.windows(rows, cols)
-    assert windows.shape == (30, 9, 13) and windows.dtype == np.float32
-    pixels = bkg.background_pixels(
-        rows[:, :, None] + 0 * cols[:, None, :], cols[:, None, :] + 0 * rows[:, :, None]
-    )
-    assert_array_equal(windows, pixels)
-    assert_array_equal(windows[0], bkg.rows(0, 130)[0][np.ix_(rows[0], cols[0])])
+    grids = getattr(bkg, on_grids)(rows, cols)
+    assert grids.shape == (30, 9, 13) and grids.dtype == dtype
+    yy, xx = np.broadcast_arrays(rows[:, :, None], cols[:, None, :])
+    assert_array_equal(grids, getattr(bkg, at_pixels)(yy, xx))
+    if dtype == np.float32:  # the full-resolution rows are float32 too
+        assert_array_equal(grids[0], bkg.rows(0, 130)[0][np.ix_(rows[0], cols[0])])
