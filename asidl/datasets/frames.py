@@ -12,7 +12,13 @@ from astropy.table import QTable
 
 from ..constants import TARGET_SNR
 from .artifacts import add_artifacts, add_nebulosity, saturate
-from .noise import block_compress, correlated_noise, expose, psf_scale_variance
+from .noise import (
+    block_compress,
+    correlated_noise,
+    expose,
+    photographic_response,
+    psf_scale_variance,
+)
 from .parameters import FrameParameters, draw_parameters
 from .stars import draw_stars, effective_area, render_stars, sky_electrons
 from .targets import target_mask
@@ -95,7 +101,8 @@ def simulate_frame(params=None, *, seed=None, rng=None):
     stars = np.zeros(params.shape, dtype=np.float32)
     render_stars(stars, params, y, x, flux, fwhm, snr)
 
-    electrons = stars + sky_electrons(params).astype(np.float32)
+    sky = sky_electrons(params).astype(np.float32)
+    electrons = stars + sky
     if params.nebulosity:
         add_nebulosity(electrons, rng, params)
     add_artifacts(electrons, rng, params, y, x, flux)
@@ -107,6 +114,8 @@ def simulate_frame(params=None, *, seed=None, rng=None):
         correlated = correlated_noise(rng, scene, params)
         extra_variance = psf_scale_variance(correlated, params)
         electrons += correlated
+    if params.response_knee:
+        photographic_response(electrons, sky, params)
     if params.block > 1:
         electrons = block_compress(electrons, params.block)
     if params.n_coadd > 1 or extra_variance:

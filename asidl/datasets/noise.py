@@ -132,6 +132,22 @@ def correlated_noise(rng, scene, params):
     return noise
 
 
+def photographic_response(electrons, sky, params):
+    """
+    The soft saturation of a photographic emulsion: light above the sky
+    is compressed as ``knee * (1 - exp(-excess / knee))``, so faint stars
+    stay linear and bright ones grow broad flat cores, as on digitized
+    plates.  ``params.response_knee`` is in sky-noise units; the input is
+    changed in place and returned.
+    """
+    sky_sigma = np.sqrt(params.sky + params.read_noise**2)
+    knee = np.float32(params.response_knee * sky_sigma)
+    excess = electrons - sky
+    bright = excess > 0
+    electrons[bright] = sky[bright] + knee * -np.expm1(-excess[bright] / knee)
+    return electrons
+
+
 def block_compress(image, block):
     """Average ``block x block`` pixel blocks and replicate them (lossy compression)."""
     ny, nx = image.shape

@@ -75,6 +75,7 @@ class FrameParameters:
     n_coadd: int = 1  # dithered exposures averaged (each resampled)
     grain: float = 0.0  # plate grain, in sky-noise units
     grain_scale: float = 1.0  # correlation length of the grain, pixels
+    response_knee: float = 0.0  # photographic response knee, sky-noise units (0: linear)
     block: int = 1  # block-compression factor (2: 2x2 blocks)
     pattern_noise: float = 0.0  # low-frequency pattern, in sky-noise units
 
@@ -106,7 +107,8 @@ def draw_parameters(rng, shape=(128, 128), *, density=None, artifacts=True, corr
     correlated_noise : bool, optional
         Whether the noise of processed and photographic images may appear:
         resampling (35% of frames, 40% of those coadds of 2 to 8
-        exposures), plate grain (20%), block compression, low-frequency
+        exposures), plate grain (20%; 70% of those with the soft
+        saturation of an emulsion), block compression, low-frequency
         pattern noise (15%) and confusion noise from stars down to S/N 0.05
         (20%).
 
@@ -180,6 +182,8 @@ def _draw_processing(rng, p):
         p.grain = log_uniform(rng, 0.3, 5.0)
         p.grain_scale = log_uniform(rng, 0.5, 2.5)
         p.block = 2 if rng.random() < 0.5 else 1
+        if rng.random() < 0.7:
+            p.response_knee = log_uniform(rng, 10.0, 300.0)
     elif rng.random() < 0.04:
         p.block = 2
     if rng.random() < 0.15:

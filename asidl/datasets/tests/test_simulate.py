@@ -155,12 +155,35 @@ def test_coadd_deepens_and_grain_shallows_the_targets():
     assert mad(coadd.data) < 0.7 * mad(white.data)
 
 
+def test_photographic_response_flattens_bright_stars_only():
+    base = dict(shape=(96, 96), density=30, sky=400.0)
+    linear = simulate_frame(FrameParameters(**base), seed=5)
+    plate = simulate_frame(FrameParameters(**base, response_knee=20.0), seed=5)
+    # Same stars and noise: below the sky nothing changes, above it the
+    # excess is compressed towards a plateau of 20 sky sigmas.
+    assert_allclose(plate.truth['flux'], linear.truth['flux'])
+    sky = 400.0 + 500.0
+    below = linear.data < sky
+    assert below.any()
+    assert_allclose(plate.data[below], linear.data[below])
+    assert np.all(plate.data <= linear.data + 1e-3)
+    plateau = sky + 20 * np.sqrt(400.0 + 10.0**2)
+    assert linear.data.max() > plateau + 1000
+    assert plate.data.max() < plateau + 1
+    # Faint excess stays nearly linear: 1 sigma above the sky loses < 3%.
+    faint = (linear.data > sky + 15) & (linear.data < sky + 25)
+    assert_allclose(plate.data[faint] - sky, linear.data[faint] - sky, rtol=0.03)
+
+
 def test_drawn_parameters_include_processed_noise():
     rng = np.random.default_rng(1)
     params = [draw_parameters(rng) for _ in range(300)]
     assert 0.2 < np.mean([p.resample != 'none' for p in params]) < 0.5
     assert any(p.n_coadd > 1 for p in params) and any(p.grain for p in params)
     assert any(p.block == 2 for p in params) and any(p.pattern_noise for p in params)
+    # Most plates, and only plates, get the emulsion's soft saturation.
+    assert all(p.grain for p in params if p.response_knee)
+    assert 0.5 < np.mean([p.response_knee > 0 for p in params if p.grain]) < 0.9
     assert min(p.min_snr for p in params) < 0.2
     rng = np.random.default_rng(1)
     plain = [draw_parameters(rng, correlated_noise=False) for _ in range(50)]
