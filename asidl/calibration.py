@@ -13,15 +13,57 @@ model's registry entry records, so that of the sources with
 
 `reliability_table` and `expected_calibration_error` measure how well a
 confidence column says what it means, on held-out frames.
+
+The calibration is fitted on frames with white noise.  On images whose
+noise is correlated between neighbouring pixels (resampled mosaics,
+coadds, photographic plates) noise bumps are scored as confidently as
+faint stars, and `confidence_floor` gives the lowest confidence worth
+reporting there.
 """
 
 import numpy as np
 from astropy.table import QTable
 
-__all__ = ['ConfidenceCalibration', 'reliability_table', 'expected_calibration_error', 'MAX_KNOTS']
+from .constants import CONFIDENCE_FLOORS
+
+__all__ = [
+    'ConfidenceCalibration',
+    'confidence_floor',
+    'reliability_table',
+    'expected_calibration_error',
+    'MAX_KNOTS',
+]
 
 #: Most knots a fitted calibration keeps (it is stored in the registry).
 MAX_KNOTS = 64
+
+
+def confidence_floor(correlation):
+    """
+    The lowest calibrated confidence to report in an image whose noise has
+    the given short-range correlation (`asidl.background.noise_correlation`),
+    by the steps of `asidl.constants.CONFIDENCE_FLOORS`: 0 for white noise.
+
+    Parameters
+    ----------
+    correlation : float
+        NaN (not measurable) gives 0.
+
+    Returns
+    -------
+    floor : float
+
+    Examples
+    --------
+    >>> from asidl.calibration import confidence_floor
+    >>> confidence_floor(0.02), confidence_floor(0.3), confidence_floor(0.66)
+    (0.0, 0.5, 0.8)
+    """
+    floor = 0.0
+    for start, level in CONFIDENCE_FLOORS:
+        if correlation >= start:
+            floor = level
+    return floor
 
 
 def _scores_and_labels(confidence, real):

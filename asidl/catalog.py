@@ -109,6 +109,9 @@ class UNetLoGCatalog:
     peak_max : float or None, optional
         Sources whose ``peak`` exceeds this, in the units of the data,
         are dropped by `apply_filters`.
+    min_confidence : float or None, optional
+        Sources whose ``confidence`` is below this are dropped by
+        `apply_filters`.
     n_brightest : int or None, optional
         The number of sources with the largest ``flux`` that
         `select_brightest` keeps.
@@ -136,6 +139,7 @@ class UNetLoGCatalog:
         shape_columns=True,
         exclude_border=False,
         peak_max=None,
+        min_confidence=None,
         n_brightest=None,
         meta=None,
     ):
@@ -147,6 +151,7 @@ class UNetLoGCatalog:
         self.calibration = calibration
         self.exclude_border = exclude_border
         self.peak_max = peak_max
+        self.min_confidence = min_confidence
         self.n_brightest = n_brightest
         self.meta = dict(meta or {})
         self.default_columns = (
@@ -293,7 +298,10 @@ class UNetLoGCatalog:
             return np.where(flux > 0, -2.5 * np.log10(flux), np.nan)
 
     def apply_filters(self):
-        """The catalog of the sources within the border and ``peak_max`` limits."""
+        """
+        The catalog of the sources within the border, ``peak_max`` and
+        ``min_confidence`` limits.
+        """
         keep = np.ones(len(self), dtype=bool)
         if self.exclude_border:
             r = MASK_RADIUS
@@ -302,6 +310,8 @@ class UNetLoGCatalog:
             keep &= (x >= r) & (x <= nx - 1 - r) & (y >= r) & (y <= ny - 1 - r)
         if self.peak_max is not None:
             keep &= self._photometry[:, 0] <= self.peak_max
+        if self.min_confidence is not None:
+            keep &= self.confidence >= self.min_confidence
         return self[keep]
 
     def select_brightest(self):

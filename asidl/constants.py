@@ -99,6 +99,15 @@ PRECISIONS = ('auto', 'f32', 'bf16')
 #: ``'f32'`` reproduces TensorFlow's catalogs on any CPU.
 DEFAULT_PRECISION = 'auto'
 
+#: How ``min_confidence='auto'`` (`~asidl.UNetLoGFinder`) sets the lowest
+#: calibrated confidence it reports from the short-range correlation of the
+#: image's noise (`asidl.background.noise_correlation`): pairs of
+#: (correlation from which, lowest confidence).  White noise (below 0.2,
+#: even in crowded fields) gets no cut; resampled mosaics and coadds 0.5;
+#: plate grain 0.8.  Chosen on simulated frames with correlated noise and
+#: checked on others (see "Real images: purity" in the docs' comparison).
+CONFIDENCE_FLOORS = ((0.2, 0.5), (0.45, 0.8))
+
 #: Format of catalogs unless one is asked for (`asidl.io.CATALOG_FORMATS`).
 CATALOG_FORMAT = 'ecsv'
 

@@ -13,11 +13,13 @@ in two halves, keeping the network's maps between them:
 
 import warnings
 
+import numpy as np
 from photutils.detection import StarFinderBase
 from photutils.utils.exceptions import NoDetectionsWarning
 
-from .background import background_map
+from .background import background_map, noise_correlation
 from .bands import Timings, detect_in_bands
+from .calibration import confidence_floor
 from .catalog import UNetLoGCatalog
 from .maps import NetworkMaps
 from .normalize import normalize
@@ -129,6 +131,18 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         (fitted on simulated frames, so that of the sources with
         confidence near p a fraction near p are stars), or none if it
         records none; `False` reports the network's probability as it is.
+    min_confidence : 'auto', float or None, optional
+        Sources whose calibrated ``confidence`` is below this are not
+        reported.  The calibration is fitted on frames with white noise;
+        where neighbouring pixels share their noise (resampled mosaics,
+        coadds, photographic plates) noise bumps look like faint stars
+        to the network, with high confidence.  ``'auto'`` (the default)
+        measures that correlation (`asidl.background.noise_correlation`)
+        and sets the level by `asidl.calibration.confidence_floor`: none
+        for white noise, 0.5 for resampled images, 0.8 for plate grain.
+        It applies only to calibrated confidences.  `None` reports every
+        detection.  The level used and the correlation are the table's
+        ``meta['min_confidence']`` and ``meta['noise_correlation']``.
 
     See Also
     --------
@@ -348,6 +362,7 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         meta = self.meta
         meta['threshold'] = threshold
         meta.update(scale)
+        meta['min_confidence'], meta['noise_correlation'] = self._confidence_floor(image)
         with self.timings('photometry'):
             catalog = UNetLoGCatalog(
                 image,
@@ -358,6 +373,7 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
                 shape_columns=self.shape_columns,
                 exclude_border=self.exclude_border,
                 peak_max=peak_max,
+                min_confidence=meta['min_confidence'],
                 n_brightest=self.n_brightest,
                 meta=meta,
             ).apply_all_filters()
@@ -365,6 +381,21 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             return None
         with self.timings('catalog'):
             return catalog.to_table()
+
+    def _confidence_floor(self, image):
+        """
+        The lowest confidence to report (`None` for all) and the noise
+        correlation it was chosen by (`None` if not measured).
+        """
+        if self.min_confidence != 'auto':
+            return self.min_confidence, None
+        if self.calibration is None:  # the levels are calibrated confidences
+            return None, None
+        with self.timings('correlation'):
+            correlation = noise_correlation(image.data, image.valid)
+        if not np.isfinite(correlation):
+            return None, None
+        return (confidence_floor(correlation) or None), round(correlation, 4)
 
     def _detect(self, image, bkg, factor, kept=None):
         """

@@ -30,6 +30,7 @@ from .resample import DEFAULT_FWHM_RANGE
 __all__ = [
     'FinderParameters',
     'check_sigma',
+    'check_min_confidence',
     'fraction',
     'positive_int',
     'positive_number',
@@ -64,6 +65,7 @@ class FinderParameters:
         precision=DEFAULT_PRECISION,
         calibration=None,
         band_rows=None,
+        min_confidence='auto',
     ):
         self.sigma = positive_number(sigma, 'sigma')
         if threshold is not None:
@@ -107,6 +109,7 @@ class FinderParameters:
         self.threshold = float(threshold)
         self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
         self.calibration = resolve_calibration(calibration, entry)
+        self.min_confidence = check_min_confidence(min_confidence)
 
     def __repr__(self):
         params = (
@@ -121,6 +124,7 @@ class FinderParameters:
             'normalization',
             'shape_columns',
             'precision',
+            'min_confidence',
         )
         inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
         return f'{self.__class__.__name__}({inner})'
@@ -206,6 +210,17 @@ def fraction(value, name):
     """``value`` as a float, if it is a real number between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
         raise ValueError(f'{name} must be a number between 0 and 1, got {value!r}')
+    return float(value)
+
+
+def check_min_confidence(value):
+    """``min_confidence``: ``'auto'``, `None` or a number between 0 and 1 (a float)."""
+    if value is None or (isinstance(value, str) and value == 'auto'):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(
+            f"min_confidence must be 'auto', None or a number between 0 and 1, got {value!r}"
+        )
     return float(value)
 
 

@@ -51,6 +51,22 @@ def mask_hdu_argument(text):
     return hdu_argument(text)
 
 
+def min_confidence_argument(text):
+    """``--min-confidence``: ``auto``, ``none`` or a number between 0 and 1."""
+    lowered = text.strip().lower()
+    if lowered in ('auto', 'none'):
+        return None if lowered == 'none' else 'auto'
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f'expected auto, none or a number from 0 to 1, got {text!r}'
+        )
+    return value
+
+
 def positive_float(text):
     """A number that must be positive."""
     value = float(text)
@@ -80,6 +96,7 @@ def finder_defaults():
         'tile_margin': constants.TILE_MARGIN,
         'batch_size': None,
         'precision': constants.DEFAULT_PRECISION,
+        'min_confidence': 'auto',
     }
 
 
@@ -202,6 +219,16 @@ def add_finder_options(parser):
         'OpenVINO: auto is bf16 on CPUs with bfloat16 instructions (faster) '
         'and f32 elsewhere; f32 reproduces TensorFlow on any CPU '
         '(default: %(default)s)',
+    )
+    group.add_argument(
+        '--min-confidence',
+        type=min_confidence_argument,
+        default=defaults['min_confidence'],
+        metavar='P',
+        help='report only sources with calibrated confidence of at least P; '
+        'auto sets P from the correlation of the noise between neighbouring '
+        'pixels: none for white noise, 0.5 for resampled images, 0.8 for '
+        'photographic plates; none reports every detection (default: %(default)s)',
     )
 
 

@@ -76,6 +76,24 @@ def test_option_defaults_are_the_finders():
     assert finder_kwargs(args) == {name: signature[name] for name in finder_kwargs(args)}
 
 
+@pytest.mark.parametrize(
+    ('text', 'value'), [('auto', 'auto'), ('none', None), ('None', None), ('0.5', 0.5), ('1', 1.0)]
+)
+def test_min_confidence_option(text, value):
+    from asidl.cli import build_parser
+
+    args = build_parser().parse_args(['find', 'frame.fits', '--min-confidence', text])
+    assert args.min_confidence == value
+
+
+@pytest.mark.parametrize('text', ['high', '-0.1', '1.5', 'nan'])
+def test_bad_min_confidence_option(text, capsys):
+    with pytest.raises(SystemExit) as err:
+        main(['find', 'frame.fits', '--min-confidence', text])
+    assert err.value.code == 2
+    assert '--min-confidence' in capsys.readouterr().err
+
+
 def test_help_and_import_do_not_load_the_finder():
     """``import asidl`` and ``asidl --help`` leave photutils, astropy and OpenVINO unimported."""
     code = (
