@@ -5,9 +5,9 @@ Purity on real images without a truth catalog: the negative-image test.
 Every FITS image in the real-image directory (by default
 ``../shared/data/real``: a digitized photographic plate of M67 and a
 resampled Spitzer GLIMPSE mosaic) is searched by UNetLoGFinder (each
-model given, and the first model keeping only the detections whose
-calibrated confidence exceeds ``--min-confidence``, a recipe for
-plates), SEP and DAOStarFinder at their usual thresholds, then
+model given, with its default ``min_confidence='auto'``, and the first
+model also with ``min_confidence=None``: every detection, as before the
+automatic level), SEP and DAOStarFinder at their usual thresholds, then
 reflected about its smooth background (`asidl.evaluation.negative_image`)
 and searched again.  The count on the reflected frame estimates the false
 detections.  Also checks the estimate against the truth on simulated
@@ -76,34 +76,18 @@ def classical(name, nsigma, fwhm):
     return run
 
 
-class ConfidenceCut:
-    """A finder's detections whose calibrated ``confidence`` exceeds a level."""
-
-    def __init__(self, finder, level):
-        self.finder, self.level = finder, level
-
-    def __call__(self, data, mask=None):
-        tbl = self.finder(data, mask=mask)
-        if tbl is None:
-            return None
-        tbl = tbl[tbl['confidence'] > self.level]
-        return tbl if len(tbl) else None
+def every_label(model):
+    return f'UNetLoGFinder ({model}, every detection)'
 
 
-def confidence_label(model, level):
-    return f'UNetLoGFinder ({model}, confidence > {level:g})'
-
-
-def real_images(directory, models, min_confidence=None):
+def real_images(directory, models):
     rows, catalogs = [], {}
     for path in sorted(Path(directory).glob('*.fits')):
         data = fits.getdata(path).astype(float)
         finders = {f'UNetLoGFinder ({m})': UNetLoGFinder(model=m, precision='f32') for m in models}
-        if min_confidence is not None:
-            first = finders[f'UNetLoGFinder ({models[0]})']
-            finders[confidence_label(models[0], min_confidence)] = ConfidenceCut(
-                first, min_confidence
-            )
+        finders[every_label(models[0])] = UNetLoGFinder(
+            model=models[0], precision='f32', min_confidence=None
+        )
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             fwhm = fitted_fwhm(data, next(iter(finders.values()))(data))
@@ -129,6 +113,11 @@ def real_images(directory, models, min_confidence=None):
                 flush=True,
             )
         print(f'{path.name}: FWHM {fwhm:.2f} px for DAOStarFinder')
+        meta = catalogs[path.name, f'UNetLoGFinder ({models[0]})'][0].meta
+        print(
+            f'{path.name}: noise correlation {meta["noise_correlation"]}, '
+            f'min_confidence {meta["min_confidence"]}'
+        )
     table = QTable(
         rows=rows, names=('image', 'finder', 'found', 'negative', 'false_fraction', 'net')
     )
@@ -229,28 +218,18 @@ def main(argv=None):
         action='store_true',
         help='skip the check against the truth on simulated frames',
     )
-    parser.add_argument(
-        '--min-confidence',
-        type=float,
-        default=0.8,
-        help='also test the first model keeping only detections above this confidence '
-        '(a recipe for photographic plates); a negative value leaves it out',
-    )
     parser.add_argument('--results', default='benchmarks/results')
     parser.add_argument('--figure', default='docs/_static/purity_cutouts.png')
     args = parser.parse_args(argv)
 
-    level = args.min_confidence if args.min_confidence >= 0 else None
-    table, catalogs = real_images(args.directory, args.models, level)
+    table, catalogs = real_images(args.directory, args.models)
     table.meta['models'] = args.models
-    table.meta['min_confidence'] = level
     save_result(table, Path(args.results) / 'purity_real.ecsv')
     if args.figure:
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
         # The first two models (the current one and the one it replaced).
         labels = [f'UNetLoGFinder ({m})' for m in args.models[:2]]
-        if level is not None:
-            labels.insert(1, confidence_label(args.models[0], level))
+        labels.insert(1, every_label(args.models[0]))
         labels += ['SEP (1.5 sigma)', 'DAOStarFinder (5 sigma)']
         figure(args.directory, catalogs, labels, args.figure)
     if not args.no_simulated:
