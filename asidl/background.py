@@ -23,6 +23,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from astropy.stats import mad_std
 from scipy import ndimage
 
 from .constants import BACKGROUND_BOX, ROW_PIXELS
@@ -326,7 +327,7 @@ def _robust_variance(values):
     values = values[np.isfinite(values)]
     if values.size < 100:
         return np.nan
-    return float((_MAD_TO_STD * np.median(np.abs(values - np.median(values)))) ** 2)
+    return float(mad_std(values) ** 2)
 
 
 def noise_correlation(data, valid, *, max_pixels=250_000):

@@ -12,6 +12,7 @@ from asidl.background import noise_correlation
 from asidl.calibration import confidence_floor
 from asidl.constants import CONFIDENCE_FLOORS
 from asidl.datasets import FrameParameters, simulate_frame
+from asidl.evaluation import score_detections
 
 WHITE = {}
 RESAMPLED = {'resample': 'bilinear'}
@@ -99,8 +100,6 @@ def test_auto_level_follows_the_noise(finder, all_detections, noise, level):
 def test_auto_level_removes_plate_grain_detections(finder, all_detections):
     # On simulated plates most low-confidence detections are grain: the
     # cut raises the Dice score (a few frames, seeds fixed).
-    from asidl.evaluation import score_detections
-
     gains = []
     for seed in (4, 5):
         frame = _frame(PLATE, 30, seed=seed, shape=(256, 256))
