@@ -134,7 +134,7 @@ def detect_in_bands(
         with timings('normalize'):
             statistics = standardize_statistics(image.data, image.valid)
 
-    maps = {}  # tile row -> [its core rows' network output (rows, nx, 1 or 3)[, input]]
+    maps = {}  # tile row -> [its core rows' network output (1 or 3, rows, nx)[, input]]
     pasted = {}  # tile row -> tiles pasted so far
     inputs = {}  # tile row -> normalized core rows (for models without offsets)
     pending = []  # (tile row, column, tile) waiting for the network
@@ -177,23 +177,18 @@ def detect_in_bands(
     def paste(chunk, out):
         with timings('stitch'):
             if state['channels'] is None:
-                state['channels'] = 3 if out.shape[-1] >= 3 else 1
+                state['channels'] = 3 if sum(part.shape[1] for part in out) >= 3 else 1
             channels = state['channels']
             for k, (r, c, _) in enumerate(chunk):
                 a, b = grid.core_rows(r)
                 if r not in maps and kept is not None:
                     if kept['output'] is None:
-                        kept['output'] = np.zeros((ny, nx, channels), np.float32)
-                    maps[r] = [kept['output'][a:b]]  # a view: the rows stay kept
+                        kept['output'] = np.zeros((channels, ny, nx), np.float32)
+                    maps[r] = [kept['output'][:, a:b]]  # a view: the rows stay kept
                 elif r not in maps:
-                    maps[r] = [np.zeros((b - a, nx, channels), np.float32)]
-                # The channels stay interleaved, as the network gives them: one
-                # copy per tile, and only the probability is ever copied again.
-                x0 = grid.xs[c]
-                w = min(grid.core_x, nx - x0)
-                maps[r][0][:, x0 : x0 + w] = out[
-                    k, margin : margin + b - a, margin : margin + w, :channels
-                ]
+                    maps[r] = [np.zeros((channels, b - a, nx), np.float32)]
+                # Each map is a plane of its own, as the network gives them.
+                grid.paste(out, k, maps[r][0], r, c)
                 pasted[r] = pasted.get(r, 0) + 1
             # Tile rows whose every tile is in: mask them, add the network's
             # input where positions are refined on it, and find their peaks.
@@ -202,7 +197,7 @@ def detect_in_bands(
             ):
                 r = state['complete']
                 a, b = grid.core_rows(r)
-                maps[r][0][~image.valid[a:b], 0] = 0.0  # no probability where no data
+                maps[r][0][0][~image.valid[a:b]] = 0.0  # no probability where no data
                 if state['channels'] == 1:
                     maps[r].append(inputs.pop(r))
                     if kept is not None:
@@ -249,4 +244,5 @@ def detect_in_bands(
         return peaks
     inputs = kept['inputs']
     network_input = np.concatenate([inputs[r] for r in sorted(inputs)]) if inputs else None
-    return peaks, (kept['output'], network_input, band_edges(grid, band_rows))
+    output = np.moveaxis(kept['output'], 0, -1)  # (ny, nx, c), a view of the planes
+    return peaks, (output, network_input, band_edges(grid, band_rows))

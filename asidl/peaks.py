@@ -137,7 +137,8 @@ def detect_in_maps(
     timings = _untimed if timings is None else timings
     ny = output.shape[0]
     halo = log_halo(sigma)
-    parts = [(0, ny, [output] if network_input is None else [output, network_input])]
+    planes = np.moveaxis(output, -1, 0)  # (c, ny, nx), as the bands hold the maps
+    parts = [(0, ny, [planes] if network_input is None else [planes, network_input])]
     candidates, done = [], 0
     for limit in band_limits(edges, halo, ny):
         if limit <= done:
@@ -161,20 +162,22 @@ def select_band_peaks(candidates, sigma, overlap, timings):
 
 def _gather(parts, lo, hi, index):
     """
-    ``maps[index]`` (a 2D map, or a channel ``(k, c)`` of an interleaved one)
-    of image rows lo:hi, from those of consecutive tile rows ``(a, b, maps)``.
+    ``maps[index]`` (a 2D map, or a channel ``(k, c)`` of a ``(channels,
+    rows, nx)`` one) of image rows lo:hi, from those of consecutive tile
+    rows ``(a, b, maps)``.
     """
     k, channel = index if isinstance(index, tuple) else (index, None)
-    pieces = [maps[k][max(lo - a, 0) : min(hi, b) - a] for a, b, maps in parts]
-    if channel is not None:
-        pieces = [piece[..., channel] for piece in pieces]
+    pieces = [
+        (maps[k] if channel is None else maps[k][channel])[max(lo - a, 0) : min(hi, b) - a]
+        for a, b, maps in parts
+    ]
     return np.concatenate(pieces)
 
 
 def _windows(parts, iy, ix, channel, shape):
     """
     The 3x3 neighbourhoods of pixels ``(iy, ix)`` in a channel of the
-    interleaved network output of tile rows ``(a, b, maps)``, 0 beyond the
+    ``(channels, rows, nx)`` network output of tile rows ``(a, b, maps)``, 0 beyond the
     image (as `~asidl.localize.neighbourhood` gives them).
     """
     ny, nx = shape
@@ -186,7 +189,7 @@ def _windows(parts, iy, ix, channel, shape):
     inside = (yy >= 0) & (yy < ny) & (xx >= 0) & (xx < nx)
     for a, b, maps in parts:
         here = inside & (yy >= a) & (yy < b)
-        values[here] = maps[0][yy[here] - a, xx[here], channel]
+        values[here] = maps[0][channel, yy[here] - a, xx[here]]
     return values
 
 
@@ -199,8 +202,8 @@ def band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings)
     ----------
     parts : list of tuple
         ``(a, b, maps)`` for consecutive runs of image rows ``a:b`` that
-        cover ``lo:hi``: ``maps[0]`` the network's output ``(b - a, nx,
-        c)``, ``maps[1]`` its input where ``c == 1``.
+        cover ``lo:hi``: ``maps[0]`` the network's output ``(c, b - a,
+        nx)``, ``maps[1]`` its input where ``c == 1``.
     valid : 2D bool `~numpy.ndarray`
         Where peaks may lie, in rows ``lo:hi``.
     lo, hi, done, limit : int
@@ -219,7 +222,7 @@ def band_peaks(parts, valid, lo, hi, done, limit, ny, sigma, threshold, timings)
     """
     with timings('stitch'):
         probability = _gather(parts, lo, hi, (0, 0))
-        with_offsets = parts[0][2][0].shape[-1] == 3
+        with_offsets = parts[0][2][0].shape[0] == 3
         source = None if with_offsets else _gather(parts, lo, hi, 1)
     with timings('LoG'):
         response = log_response(probability, sigma)

@@ -163,24 +163,39 @@ class TileGrid:
         """The tiles (views) of a strip, left to right."""
         return [strip[:, x0 : x0 + self.tile_x] for x0 in self.xs]
 
-    def paste(self, out, maps, row, column):
+    def paste(self, out, k, maps, row, column):
         """
-        Copy the core of one tile's network output ``out`` (``(tile_y,
-        tile_x, c)``) into ``maps``, a list of the ``c`` (or fewer) maps of
-        tile row ``row``'s core rows.
+        Copy the core of tile ``k`` of a batch's network output ``out``
+        (`run_batch`'s channel-first parts) into ``maps``, the ``c`` (or
+        fewer) maps of tile row ``row``'s core rows: a sequence of 2D
+        arrays, or one ``(c, rows, nx)`` array.
         """
         ny, nx = self.shape
         x0 = self.xs[column]
         h = min(self.core_y, ny - self.ys[row])
         w = min(self.core_x, nx - x0)
         m = self.margin
-        for channel, target in enumerate(maps):
-            target[:, x0 : x0 + w] = out[m : m + h, m : m + w, channel]
+        channel = 0
+        for part in out:
+            for plane in part[k]:
+                if channel == len(maps):
+                    return
+                maps[channel][:, x0 : x0 + w] = plane[m : m + h, m : m + w]
+                channel += 1
 
 
 def run_batch(model, tiles):
-    """The network's output for a list of ``(ny, nx)`` tiles, as ``(n, ny, nx, c)``."""
-    return np.asarray(model.predict_on_batch(np.stack(tiles)[..., None]))
+    """
+    The network's output for a list of ``(ny, nx)`` tiles, channel first:
+    a list of ``(n, c_i, ny, nx)`` arrays whose channels, in order, are the
+    model's (from `~asidl.engine.CompiledNetwork.predict_planes`, or a view
+    of a Keras model's channels-last output).
+    """
+    batch = np.stack(tiles)[..., None]
+    planes = getattr(model, 'predict_planes', None)
+    if planes is not None:
+        return planes(batch)
+    return [np.moveaxis(np.asarray(model.predict_on_batch(batch)), -1, 1)]
 
 
 def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, batch_size=None):
@@ -225,10 +240,10 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         while len(pending) >= grid.batch_size or (last and pending):
             chunk, pending = pending[: grid.batch_size], pending[grid.batch_size :]
             out = run_batch(model, [tile for _, _, tile in chunk])
-            if offsets is None and out.shape[-1] >= 3:
+            if offsets is None and sum(part.shape[1] for part in out) >= 3:
                 offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
             for k, (r, c, _) in enumerate(chunk):
                 y0, y1 = grid.core_rows(r)
                 maps = [probability[y0:y1]] + ([o[y0:y1] for o in offsets] if offsets else [])
-                grid.paste(out[k], maps, r, c)
+                grid.paste(out, k, maps, r, c)
     return probability, offsets
