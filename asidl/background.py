@@ -154,12 +154,28 @@ class BackgroundMap:
         return top * (1 - fy) + bottom * fy
 
     def _on_grid(self, grid, ys, xs):
-        """Separable bilinear interpolation on the pixel grid ``ys x xs``."""
+        """
+        Separable bilinear interpolation on the pixel grid ``ys x xs``:
+        along x on the rows of blocks that ``ys`` needs, then along y for
+        each run of rows between the same two block centres, with no
+        full-size gathers.
+        """
         y0, y1, fy = _axis_weights(ys, self._cy)
         x0, x1, fx = _axis_weights(xs, self._cx)
-        grid = grid.astype(np.float32)
-        along_x = grid[:, x0] * (1 - fx) + grid[:, x1] * fx  # (n_blocks_y, len(xs))
-        return along_x[y0] * (1 - fy)[:, None] + along_x[y1] * fy[:, None]
+        if y0.size == 0:
+            return np.zeros((0, len(xs)), np.float32)
+        first, last = int(y0.min()), int(y1.max()) + 1
+        grid = grid[first:last].astype(np.float32)
+        along_x = grid[:, x0] * (1 - fx) + grid[:, x1] * fx  # (blocks needed, len(xs))
+        out = np.empty((len(y0), len(xs)), np.float32)
+        # Rows between the same pair of block centres share their two rows of
+        # along_x: one step per run of equal y0.
+        starts = np.flatnonzero(np.diff(y0, prepend=-1))
+        for start, stop in zip(starts, [*starts[1:], len(y0)]):
+            top, bottom = along_x[y0[start] - first], along_x[y1[start] - first]
+            np.multiply(top, (1 - fy[start:stop])[:, None], out=out[start:stop])
+            out[start:stop] += bottom * fy[start:stop, None]
+        return out
 
     def rows(self, start, stop):
         """Full-resolution ``(background, noise)`` of rows ``start:stop``."""
