@@ -3,8 +3,8 @@
 Source localization on a probability map: the paper's Laplacian of
 Gaussian step, followed by sub-pixel refinement.
 
-The LoG is evaluated once over the whole stitched map with
-`scipy.ndimage`, so a star on a tile seam is found exactly once.  Its
+The LoG is evaluated once over the whole stitched map (with OpenVINO, or
+`scipy.ndimage`), so a star on a tile seam is found exactly once.  Its
 scale-normalized response ``-sigma**2 * LoG`` peaks on blobs the size of
 the training footprint; local maxima above ``threshold`` are candidates,
 and of two candidates whose circles (radius ``sqrt(2) * sigma``) overlap
@@ -16,6 +16,7 @@ offset votes of the peak's 3x3 neighbourhood; otherwise a quadratic fit to
 the 3x3 neighbourhood of the image gives the sub-pixel peak.
 """
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,8 +41,69 @@ __all__ = [
 
 
 #: Maps larger than this many pixels are filtered in row blocks on
-#: several threads (`scipy.ndimage` releases the GIL).
+#: several threads (`scipy.ndimage` releases the GIL), where OpenVINO is
+#: not used.
 PARALLEL_PIXELS = 2**20
+
+#: Strips of rows that the OpenVINO LoG stacks as channels of one tensor.
+LOG_STRIPS = 16
+
+
+def _gaussian_kernels(sigma):
+    """scipy.ndimage's Gaussian and second-derivative kernels of ``sigma``, float32."""
+    radius = log_halo(sigma) - 1
+    impulse = np.zeros(2 * radius + 1)
+    impulse[radius] = 1.0
+    return [
+        ndimage.gaussian_filter1d(impulse, sigma, order=order, mode='constant').astype(np.float32)
+        for order in (0, 2)
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def _log_network(sigma, strips):
+    """
+    ``-sigma**2 LoG`` as an OpenVINO network on ``(1, strips, rows + 2 r,
+    nx)`` tensors: each channel a strip of rows with ``r`` rows of halo
+    above and below (no padding along y), zero beyond the columns.  Stacked
+    as channels, the strips make a depthwise convolution that runs on the
+    CPU's vector units, where `scipy.ndimage` filters one line at a time.
+    """
+    import openvino
+    from openvino import opset13 as ops
+
+    radius = log_halo(sigma) - 1
+    g0, g2 = _gaussian_kernels(sigma)
+    x = ops.parameter([1, strips, -1, -1], np.float32)
+
+    def conv(tensor, kernel, axis):
+        shape = (kernel.size, 1) if axis == 0 else (1, kernel.size)
+        weights = np.ascontiguousarray(np.broadcast_to(kernel.reshape(shape), (strips, 1, 1, *shape)))
+        pads = [0, 0] if axis == 0 else [0, radius]
+        return ops.group_convolution(tensor, ops.constant(weights), [1, 1], pads, pads, [1, 1])
+
+    along_y = conv(conv(x, g2, 0), g0, 1)
+    along_x = conv(conv(x, g0, 0), g2, 1)
+    out = ops.multiply(ops.add(along_y, along_x), ops.constant(np.float32(-(sigma**2))))
+    core = openvino.Core()
+    return core.compile_model(openvino.Model([out], [x]), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+
+
+def _log_openvino(probability, sigma):
+    """`log_response` of a float32 map with OpenVINO (`_log_network`)."""
+    network = _log_network(float(sigma), LOG_STRIPS)
+    radius = log_halo(sigma) - 1
+    ny, nx = probability.shape
+    rows = -(-ny // LOG_STRIPS)
+    strips = np.zeros((1, LOG_STRIPS, rows + 2 * radius, nx), np.float32)
+    for k in range(LOG_STRIPS):
+        lo, hi = k * rows - radius, min((k + 1) * rows + radius, ny)
+        start = max(lo, 0)
+        if hi > start:
+            strips[0, k, start - lo : hi - lo] = probability[start:hi]
+    # A request per call: the compiled network is shared by threads.
+    out = network.create_infer_request().infer({0: strips}, share_inputs=True)[0]
+    return out.reshape(LOG_STRIPS * rows, nx)[:ny]
 
 
 def log_response(probability, sigma=LOG_SIGMA):
@@ -49,10 +111,21 @@ def log_response(probability, sigma=LOG_SIGMA):
     Scale-normalized Laplacian-of-Gaussian response, ``-sigma**2 LoG``.
 
     Positive on bright blobs; a blob of the training footprint with
-    probability 1 gives a response of about 0.72.  Large maps are filtered
-    in overlapping row blocks in parallel; the result is identical.
+    probability 1 gives a response of about 0.72.  The Gaussian is
+    truncated at 4 sigma and the map is zero beyond its edges, as in
+    `scipy.ndimage.gaussian_laplace`.  Float32 maps are filtered with
+    OpenVINO on the CPU's vector units, about 2.5 times faster than
+    `scipy.ndimage`, whose values they equal to float32 rounding (1e-7);
+    other maps, or all of them without OpenVINO, with `scipy.ndimage`,
+    large ones in overlapping row blocks in parallel (the result is
+    identical).
     """
     probability = np.asarray(probability)
+    if probability.dtype == np.float32 and probability.size:
+        try:
+            return _log_openvino(probability, sigma)
+        except ImportError:  # pragma: no cover - OpenVINO is a dependency
+            pass
     ny = probability.shape[0]
     n_blocks = min(os.cpu_count() or 1, 8, max(1, ny // 64))
     if probability.size <= PARALLEL_PIXELS or n_blocks < 2:
@@ -67,7 +140,7 @@ def log_response(probability, sigma=LOG_SIGMA):
         lo, hi = edges[k], edges[k + 1]
         a, b = max(lo - halo, 0), min(hi + halo, ny)
         out = ndimage.gaussian_laplace(probability[a:b], sigma, mode='constant', cval=0.0)
-        response[lo:hi] = out[lo - a : hi - a] * np.float32(-(sigma**2))
+        response[lo:hi] = out[lo - a : hi - a] * response.dtype.type(-(sigma**2))
 
     with ThreadPoolExecutor(n_blocks) as pool:
         list(pool.map(block, range(n_blocks)))

@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl.datasets import target_mask
@@ -96,11 +97,39 @@ def test_log_response_in_parallel_blocks_is_exact(monkeypatch):
 
     import asidl.localize
 
-    prob = np.random.default_rng(4).random((700, 300)).astype(np.float32)
-    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * np.float32(-(1.43**2))
+    # float64 maps are filtered with scipy.ndimage, in row blocks when large.
+    prob = np.random.default_rng(4).random((700, 300))
+    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * -(1.43**2)
     monkeypatch.setattr(asidl.localize, 'PARALLEL_PIXELS', 0)
     monkeypatch.setattr(asidl.localize.os, 'cpu_count', lambda: 4)
     assert_array_equal(log_response(prob, 1.43), expected)
+
+
+@pytest.mark.parametrize('shape', [(1, 1), (5, 7), (100, 3), (33, 1000), (700, 300)])
+@pytest.mark.parametrize('sigma', [1.43, 2.5])
+def test_log_response_of_float32_maps_is_scipys(shape, sigma):
+    from scipy import ndimage
+
+    # Float32 maps run on OpenVINO: scipy's LoG (truncated at 4 sigma, zero
+    # beyond the edges) to float32 rounding, whatever the shape.
+    prob = np.random.default_rng(5).random(shape).astype(np.float32)
+    got = log_response(prob, sigma)
+    expected = ndimage.gaussian_laplace(prob.astype(float), sigma, mode='constant') * -(sigma**2)
+    assert got.dtype == np.float32 and got.shape == shape
+    assert_allclose(got, expected, rtol=0, atol=5e-7)
+
+
+def test_log_response_of_a_band_is_that_of_the_whole_map():
+    from asidl.localize import log_halo
+
+    # The band pipeline filters bands of rows with a halo: their rows must be
+    # those of the whole map bit for bit, whatever strips the rows fall in.
+    prob = np.random.default_rng(6).random((1000, 257)).astype(np.float32)
+    whole = log_response(prob)
+    halo = log_halo()
+    for lo, hi in [(0, 100), (100, 437), (437, 1000), (3, 17)]:
+        a, b = max(lo - halo, 0), min(hi + halo, 1000)
+        assert_array_equal(log_response(prob[a:b])[lo - a : hi - a], whole[lo:hi])
 
 
 def test_local_maxima_of_bands_are_those_of_the_whole_map():
