@@ -48,6 +48,9 @@ PARALLEL_PIXELS = 2**20
 #: Strips of rows that the OpenVINO LoG stacks as channels of one tensor.
 LOG_STRIPS = 16
 
+# Whether the OpenVINO LoG can run here (set False when it first fails).
+_OPENVINO_LOG = {'usable': True}
+
 
 def _gaussian_kernels(sigma):
     """scipy.ndimage's Gaussian and second-derivative kernels of ``sigma``, float32."""
@@ -116,16 +119,18 @@ def log_response(probability, sigma=LOG_SIGMA):
     `scipy.ndimage.gaussian_laplace`.  Float32 maps are filtered with
     OpenVINO on the CPU's vector units, about 2.5 times faster than
     `scipy.ndimage`, whose values they equal to float32 rounding (1e-7);
-    other maps, or all of them without OpenVINO, with `scipy.ndimage`,
+    other maps, or all of them where OpenVINO cannot run, with `scipy.ndimage`,
     large ones in overlapping row blocks in parallel (the result is
     identical).
     """
     probability = np.asarray(probability)
-    if probability.dtype == np.float32 and probability.size:
+    if probability.dtype == np.float32 and probability.size and _OPENVINO_LOG['usable']:
         try:
             return _log_openvino(probability, sigma)
-        except ImportError:  # pragma: no cover - OpenVINO is a dependency
-            pass
+        except (ImportError, RuntimeError):
+            # OpenVINO missing or unable to compile on this machine: the same
+            # response from scipy, from now on (only the speed differs).
+            _OPENVINO_LOG['usable'] = False
     ny = probability.shape[0]
     n_blocks = min(os.cpu_count() or 1, 8, max(1, ny // 64))
     if probability.size <= PARALLEL_PIXELS or n_blocks < 2:

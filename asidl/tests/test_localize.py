@@ -119,6 +119,23 @@ def test_log_response_of_float32_maps_is_scipys(shape, sigma):
     assert_allclose(got, expected, rtol=0, atol=5e-7)
 
 
+def test_log_response_falls_back_to_scipy(monkeypatch):
+    from scipy import ndimage
+
+    import asidl.localize
+
+    def broken(sigma, strips):
+        raise RuntimeError('no CPU plugin')
+
+    monkeypatch.setattr(asidl.localize, '_log_network', broken)
+    monkeypatch.setitem(asidl.localize._OPENVINO_LOG, 'usable', True)
+    prob = np.random.default_rng(7).random((60, 80)).astype(np.float32)
+    expected = ndimage.gaussian_laplace(prob, 1.43, mode='constant') * np.float32(-(1.43**2))
+    assert_array_equal(log_response(prob, 1.43), expected)
+    assert asidl.localize._OPENVINO_LOG['usable'] is False
+    assert_array_equal(log_response(prob, 1.43), expected)
+
+
 def test_log_response_of_a_band_is_that_of_the_whole_map():
     from asidl.localize import log_halo
 
