@@ -4,7 +4,8 @@ Network throughput of each bundled model with TensorFlow and with OpenVINO.
 
 The same normalized tiles (from a simulated MeerLICHT-like frame) go
 through the network with Keras/TensorFlow, and with OpenVINO in float32
-and bfloat16, after one warm-up call each; prints Mpix/s (best of
+and bfloat16 (channel first, as the finder runs it), after one warm-up
+call each; prints Mpix/s (best of
 ``--repeats``) and the largest difference of each engine's probabilities
 from TensorFlow's, and writes ``benchmarks/results/engines.ecsv``.
 """
@@ -68,7 +69,10 @@ def main(argv=None):
             ('openvino', p, compile_network(xml, name=name, precision=p)) for p in ('f32', 'bf16')
         ]
         for engine, precision, network in engines:
-            rate = best_rate(network.predict_on_batch, batch, args.repeats)
+            # What the finder runs: OpenVINO's channel-first output
+            # (CompiledNetwork.predict_planes), Keras's channels-last one.
+            predict = getattr(network, 'predict_planes', network.predict_on_batch)
+            rate = best_rate(predict, batch, args.repeats)
             out = np.asarray(network.predict_on_batch(batch))
             diff = float(np.abs(out[..., 0] - reference[..., 0]).max())
             rows.append((name, engine, precision, rate, diff))
