@@ -81,7 +81,9 @@ def _log_network(sigma, strips):
 
     def conv(tensor, kernel, axis):
         shape = (kernel.size, 1) if axis == 0 else (1, kernel.size)
-        weights = np.ascontiguousarray(np.broadcast_to(kernel.reshape(shape), (strips, 1, 1, *shape)))
+        weights = np.ascontiguousarray(
+            np.broadcast_to(kernel.reshape(shape), (strips, 1, 1, *shape))
+        )
         pads = [0, 0] if axis == 0 else [0, radius]
         return ops.group_convolution(tensor, ops.constant(weights), [1, 1], pads, pads, [1, 1])
 
@@ -89,7 +91,9 @@ def _log_network(sigma, strips):
     along_x = conv(conv(x, g0, 0), g2, 1)
     out = ops.multiply(ops.add(along_y, along_x), ops.constant(np.float32(-(sigma**2))))
     core = openvino.Core()
-    return core.compile_model(openvino.Model([out], [x]), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    return core.compile_model(
+        openvino.Model([out], [x]), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}
+    )
 
 
 def _log_openvino(probability, sigma):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
 import asidl
 from asidl import UNetLoGFinder, _model_files, registry
@@ -343,3 +344,45 @@ def test_load_network_looks_models_up_in_the_registry_it_is_given():
     assert 'entries' in vars(models)  # read, and kept for the finder's other questions
     with pytest.raises(ValueError, match="unknown model 'asidl-fast'"):
         load_network('asidl-fast', registry=ModelRegistry({}))
+
+
+def _tiny_ir(tmp_path, kind):
+    """A tiny channels-last OpenVINO network ending as Keras models end (or not)."""
+    import openvino
+    from openvino import opset13 as ops
+
+    image = ops.parameter([-1, -1, -1, 1], np.float32, name='image')
+    planar = ops.transpose(image, ops.constant(np.array([0, 3, 1, 2])))
+    probability = ops.sigmoid(planar)
+    if kind == 'concat':
+        offsets = ops.concat([ops.multiply(planar, ops.constant(np.float32(2))), planar], 1)
+        last = ops.transpose(
+            ops.concat([probability, offsets], 1), ops.constant(np.array([0, 2, 3, 1]))
+        )
+    elif kind == 'single':
+        last = ops.transpose(probability, ops.constant(np.array([0, 2, 3, 1])))
+    else:  # channels-last without a final transpose
+        last = ops.sigmoid(image)
+    path = tmp_path / f'{kind}.xml'
+    openvino.save_model(openvino.Model([ops.result(last)], [image]), path)
+    return path
+
+
+@pytest.mark.parametrize('kind', ['concat', 'single', 'plain'])
+def test_networks_run_channel_first_with_keras_outputs(tmp_path, kind):
+    # The compiled network drops the final transpose (and concatenation) to
+    # channels-last; predict_on_batch still gives what the IR computes.
+    xml = _tiny_ir(tmp_path, kind)
+    batch = np.random.default_rng(3).normal(size=(3, 8, 12, 1)).astype(np.float32)
+    network = compile_network(xml)
+    p = 1 / (1 + np.exp(-batch))
+    expected = np.concatenate([p, 2 * batch, batch], axis=-1) if kind == 'concat' else p
+    out = network.predict_on_batch(batch)
+    assert out.shape == expected.shape
+    assert_allclose(out, expected, rtol=1e-6, atol=1e-7)
+    parts = network.predict_planes(batch)
+    assert [part.shape[1] for part in parts] == ([1, 2] if kind == 'concat' else [1])
+    assert_allclose(
+        np.concatenate(parts, axis=1), np.moveaxis(expected, -1, 1), rtol=1e-6, atol=1e-7
+    )
+    assert network.output_shape[-1] == expected.shape[-1]
