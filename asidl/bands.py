@@ -41,7 +41,7 @@ from .peaks import (
     select_band_peaks,
     tile_rows_per_band,
 )
-from .predict import TileGrid, run_batch
+from .predict import TileGrid, output_channels, run_batch
 
 __all__ = ['Timings', 'detect_in_bands']
 
@@ -177,7 +177,7 @@ def detect_in_bands(
     def paste(chunk, out):
         with timings('stitch'):
             if state['channels'] is None:
-                state['channels'] = 3 if sum(part.shape[1] for part in out) >= 3 else 1
+                state['channels'] = 3 if output_channels(out) >= 3 else 1
             channels = state['channels']
             for k, (r, c, _) in enumerate(chunk):
                 a, b = grid.core_rows(r)

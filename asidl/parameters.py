@@ -206,9 +206,14 @@ def positive_int(value, name, *, allow_none=False):
     return int(value)
 
 
+def _is_fraction(value):
+    """Whether ``value`` is a real number (not a bool) between 0 and 1."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and 0 <= value <= 1
+
+
 def fraction(value, name):
     """``value`` as a float, if it is a real number between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    if not _is_fraction(value):
         raise ValueError(f'{name} must be a number between 0 and 1, got {value!r}')
     return float(value)
 
@@ -217,7 +222,7 @@ def check_min_confidence(value):
     """``min_confidence``: ``'auto'``, `None` or a number between 0 and 1 (a float)."""
     if value is None or (isinstance(value, str) and value == 'auto'):
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    if not _is_fraction(value):
         raise ValueError(
             f"min_confidence must be 'auto', None or a number between 0 and 1, got {value!r}"
         )

@@ -184,6 +184,11 @@ class TileGrid:
                 channel += 1
 
 
+def output_channels(out):
+    """The number of channels of `run_batch`'s output ``out``."""
+    return sum(part.shape[1] for part in out)
+
+
 def run_batch(model, tiles):
     """
     The network's output for a list of ``(ny, nx)`` tiles, channel first:
@@ -240,7 +245,7 @@ def predict_maps(normalized, model, *, tile_size=TILE_SIZE, margin=TILE_MARGIN, 
         while len(pending) >= grid.batch_size or (last and pending):
             chunk, pending = pending[: grid.batch_size], pending[grid.batch_size :]
             out = run_batch(model, [tile for _, _, tile in chunk])
-            if offsets is None and sum(part.shape[1] for part in out) >= 3:
+            if offsets is None and output_channels(out) >= 3:
                 offsets = (np.zeros((ny, nx), np.float32), np.zeros((ny, nx), np.float32))
             for k, (r, c, _) in enumerate(chunk):
                 y0, y1 = grid.core_rows(r)
