@@ -264,7 +264,15 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             fwhm_range=self.fwhm_range,
             timings=timings,
         )
-        return self._table(image, bkg, peaks, scale, self.threshold, peak_max)
+        return self._table(
+            image,
+            bkg,
+            peaks,
+            scale,
+            self.threshold,
+            peak_max,
+            lambda: noise_correlation(image.data, image.valid),
+        )
 
     def network_maps(self, data, *, mask=None):
         """
@@ -355,14 +363,26 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         peaks = maps.peaks(
             sigma=self.sigma, threshold=threshold, overlap=self.overlap, timings=timings
         )
-        return self._table(image, maps.background, peaks, maps.scale, threshold, peak_max)
+        return self._table(
+            image,
+            maps.background,
+            peaks,
+            maps.scale,
+            threshold,
+            peak_max,
+            lambda: maps.noise_correlation,  # measured once per maps
+        )
 
-    def _table(self, image, bkg, peaks, scale, threshold, peak_max):
-        """The catalog of the sources kept, as a table (None if none)."""
+    def _table(self, image, bkg, peaks, scale, threshold, peak_max, correlation):
+        """
+        The catalog of the sources kept, as a table (None if none).
+        ``correlation()`` gives the image's noise correlation; it is called
+        only when ``min_confidence='auto'`` needs it.
+        """
         meta = self.meta
         meta['threshold'] = threshold
         meta.update(scale)
-        meta['min_confidence'], meta['noise_correlation'] = self._confidence_floor(image)
+        meta['min_confidence'], meta['noise_correlation'] = self._confidence_floor(correlation)
         with self.timings('photometry'):
             catalog = UNetLoGCatalog(
                 image,
@@ -382,17 +402,18 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         with self.timings('catalog'):
             return catalog.to_table()
 
-    def _confidence_floor(self, image):
+    def _confidence_floor(self, measure):
         """
         The lowest confidence to report (`None` for all) and the noise
-        correlation it was chosen by (`None` if not measured).
+        correlation it was chosen by (`None` if not measured), with
+        ``measure()`` the image's noise correlation.
         """
         if self.min_confidence != 'auto':
             return self.min_confidence, None
         if self.calibration is None:  # the levels are calibrated confidences
             return None, None
         with self.timings('correlation'):
-            correlation = noise_correlation(image.data, image.valid)
+            correlation = measure()
         if not np.isfinite(correlation):
             return None, None
         return (confidence_floor(correlation) or None), round(correlation, 4)

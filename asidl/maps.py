@@ -9,10 +9,12 @@ from them at any threshold, without the network, so that a threshold can
 be tuned, or the maps inspected, at the cost of one network pass.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .background import noise_correlation
 from .peaks import detect_in_maps
 from .resample import peaks_to_original
 
@@ -99,6 +101,15 @@ class NetworkMaps:
         if self.output.shape[-1] < 3:
             return None
         return self.output[..., 1], self.output[..., 2]
+
+    @functools.cached_property
+    def noise_correlation(self):
+        """
+        The short-range correlation of the image's noise
+        (`asidl.background.noise_correlation`), measured on first use and
+        kept, so that catalogs at several thresholds measure it once.
+        """
+        return noise_correlation(self.image.data, self.image.valid)
 
     @property
     def fwhm(self):

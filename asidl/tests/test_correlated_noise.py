@@ -112,6 +112,28 @@ def test_auto_level_removes_plate_grain_detections(finder, all_detections):
     assert np.mean(gains) > 0.03
 
 
+def test_catalogs_from_maps_measure_the_correlation_once(finder, monkeypatch):
+    import asidl.maps
+
+    calls = []
+
+    def counting(data, valid):
+        calls.append(data.shape)
+        return noise_correlation(data, valid)
+
+    monkeypatch.setattr(asidl.maps, 'noise_correlation', counting)
+    data = _frame(RESAMPLED, 30, seed=3, shape=(256, 256)).data
+    maps = finder.network_maps(data)
+    tables = [finder.catalog_from_maps(maps, threshold=t) for t in (0.2, 0.3, 0.2)]
+    assert calls == [(256, 256)]
+    # The level and correlation are those of a search of the whole image.
+    direct = finder(data)
+    for tbl in (tables[0], tables[2]):
+        assert tbl.meta['min_confidence'] == direct.meta['min_confidence'] == 0.5
+        assert tbl.meta['noise_correlation'] == direct.meta['noise_correlation']
+        assert_array_equal(tbl['x_centroid'], direct['x_centroid'])
+
+
 def test_fixed_level_and_uncalibrated_confidence():
     data = _frame(PLATE, 30, seed=3, shape=(256, 256)).data
     fixed = UNetLoGFinder(fwhm=4.5, precision='f32', min_confidence=0.9)(data)
