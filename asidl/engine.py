@@ -133,22 +133,36 @@ class CompiledNetwork:
             ``(n, c_i, ny, nx)`` float32 arrays whose channels, in order,
             are the ``c`` channels of `predict_on_batch`'s output.
         """
+        import openvino
+
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         if len(batch) < self.streams:
             compiled, parts = self._latency(), [batch]
         else:
             compiled, parts = self._compiled, np.array_split(batch, self.streams)
+        n, ny, nx = batch.shape[:3]
+        # The requests write straight into the returned arrays (one part of
+        # the batch each), so their outputs are not copied again.
+        outs = [
+            np.empty((n, _keras_shape(o.get_partial_shape())[1], ny, nx), np.float32)
+            for o in compiled.outputs
+        ]
         # New infer requests for each call: the compiled model is shared by
         # the threads of a process (e.g. a Dask worker), requests are not.
-        requests = [compiled.create_infer_request() for _ in parts]
-        for request, part in zip(requests, parts):
-            request.start_async({0: part})
+        requests = []
+        start = 0
+        for part in parts:
+            request = compiled.create_infer_request()
+            request.set_input_tensor(0, openvino.Tensor(part, shared_memory=True))
+            stop = start + len(part)
+            for i, out in enumerate(outs):
+                request.set_output_tensor(i, openvino.Tensor(out[start:stop], shared_memory=True))
+            request.start_async()
+            requests.append(request)
+            start = stop
         for request in requests:
             request.wait()
-        return [
-            np.concatenate([r.get_output_tensor(i).data for r in requests])
-            for i in range(len(compiled.outputs))
-        ]
+        return outs
 
     def _latency(self):
         """The IR compiled to run one request on all cores."""
