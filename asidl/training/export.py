@@ -8,6 +8,9 @@ file holds only the network (uncompiled), so it loads with plain
 
 The finder runs bundled models with OpenVINO from an IR (``.xml`` +
 ``.bin``) shipped beside each ``.keras`` file and hashed in the registry.
+In the IR of a network with a space-to-depth stem, the heads run before
+the unfolding to full resolution (`fold_heads`): the same outputs, for
+less work.
 Whenever a bundled model's ``.keras`` file changes (and its ``sha256`` in
 ``asidl/data/models/registry.json`` with it), regenerate the IR and its
 hashes for every bundled model with::
@@ -21,7 +24,7 @@ import os
 import warnings
 from pathlib import Path
 
-__all__ = ['export_model', 'export_openvino', 'update_bundled_openvino']
+__all__ = ['export_model', 'export_openvino', 'fold_heads', 'update_bundled_openvino']
 
 
 def export_model(checkpoint, output):
@@ -53,6 +56,90 @@ def export_model(checkpoint, output):
     return output
 
 
+def fold_heads(model):
+    """
+    The same network with its heads moved before the unfolding to full
+    resolution, where they cost less.
+
+    In a network built by `~asidl.training.unet.build_unet` with
+    ``input_stride`` s > 1, a transposed convolution of kernel and stride
+    s (``depth_to_space``) unfolds each position into s x s pixels, and
+    1x1 convolutions (the ``probability`` and ``offset`` heads) then work
+    on every pixel.  Both are linear per block of pixels, so they are
+    equivalent to a 1x1 convolution with ``s**2`` times the channels, the
+    same activation, and heads applied to each of the ``s**2`` groups of
+    channels, all at the low resolution, followed by a
+    `~asidl.training.layers.DepthToSpace` that unfolds only the three
+    output maps.  The two networks give the same outputs to float
+    rounding.
+
+    Parameters
+    ----------
+    model : `keras.Model`
+
+    Returns
+    -------
+    folded : `keras.Model`
+        The folded network (sharing the layers before ``depth_to_space``
+        with ``model``), or ``model`` itself if it does not end in that
+        pattern.
+    """
+    import keras
+    import numpy as np
+
+    from .layers import DepthToSpace
+
+    names = {layer.name for layer in model.layers}
+    if not {'depth_to_space', 'probability', 'offset', 'outputs'} <= names:
+        return model
+    unfold = model.get_layer('depth_to_space')
+    heads = [model.get_layer('probability'), model.get_layer('offset')]
+    s = unfold.strides[0]
+    if (
+        not isinstance(unfold, keras.layers.Conv2DTranspose)
+        or tuple(unfold.kernel_size) != (s, s)
+        or tuple(unfold.strides) != (s, s)
+        or tuple(unfold.dilation_rate) != (1, 1)
+        or unfold.data_format != 'channels_last'
+        or any(
+            not isinstance(h, keras.layers.Conv2D)
+            or tuple(h.kernel_size) != (1, 1)
+            or h.input is not unfold.output
+            for h in heads
+        )
+        or [t is h.output for t, h in zip(model.get_layer('outputs').input, heads)] != [True, True]
+        or model.outputs[0] is not model.get_layer('outputs').output
+    ):
+        return model
+    kernel = unfold.get_weights()[0]  # (s, s, filters, input channels)
+    bias = unfold.get_weights()[1] if unfold.use_bias else np.zeros(kernel.shape[2], np.float32)
+    filters = kernel.shape[2]
+    phases = s * s
+    # Channel (a * s + b) * filters + k is channel k of pixel (a, b) of a block.
+    folded = np.concatenate([kernel[a, b].T for a in range(s) for b in range(s)], axis=1)
+    x = keras.layers.Conv2D(
+        phases * filters, 1, activation=unfold.activation, name='depth_to_space_folded'
+    )(unfold.input)
+    weights = {'depth_to_space_folded': [folded[None, None], np.tile(bias, phases)]}
+    maps = []
+    for head in heads:
+        w = head.get_weights()
+        k = w[0].shape[-1]
+        block = np.zeros((phases * filters, phases * k), np.float32)
+        for p in range(phases):
+            block[p * filters : (p + 1) * filters, p * k : (p + 1) * k] = w[0][0, 0]
+        head_bias = np.tile(w[1], phases) if head.use_bias else np.zeros(phases * k, np.float32)
+        name = f'{head.name}_folded'
+        weights[name] = [block[None, None], head_bias]
+        y = keras.layers.Conv2D(phases * k, 1, activation=head.activation, name=name)(x)
+        maps.append(DepthToSpace(s, name=f'{head.name}_unfold')(y))
+    outputs = keras.layers.Concatenate(name='outputs')(maps)
+    result = keras.Model(model.inputs, outputs, name=model.name)
+    for name, w in weights.items():
+        result.get_layer(name).set_weights(w)
+    return result
+
+
 def export_openvino(model, xml):
     """
     Convert a Keras model to an OpenVINO IR with dynamic batch and tile size.
@@ -79,6 +166,7 @@ def export_openvino(model, xml):
         raise ValueError(f'the OpenVINO model file must end in .xml, got {xml.name}')
     if not isinstance(model, keras.Model):
         model = keras.models.load_model(model, compile=False)
+    model = fold_heads(model)
     with warnings.catch_warnings():
         # OpenVINO traces the model with a tuple of inputs where the Keras
         # functional model names its one input; Keras warns, and the trace is

@@ -21,7 +21,7 @@ from ..constants import DEPTH_MULTIPLE
 __all__ = ['build_unet']
 
 
-def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
+def build_unet(*, base_filters=8, depth=3, input_stride=1, stem_filters=None, name='asidl_unet'):
     """
     Build a U-Net with a probability head and a sub-pixel offset head.
 
@@ -41,6 +41,13 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
         the heads.  The U-Net then runs on ``input_stride ** 2`` times fewer
         positions, which on a CPU is most of the cost; the heads still give
         one probability and offset per pixel.
+    stem_filters : int or None, optional
+        Channels of the space-to-depth layer and of the transposed
+        convolution before the heads (``input_stride > 1`` only);
+        ``base_filters`` by default.  ``input_stride=2, base_filters=16,
+        depth=2, stem_filters=8`` is the half-resolution part of the
+        ``base_filters=8, depth=3`` network with its full-resolution blocks
+        replaced by the stem.
     name : str, optional
         Name of the Keras model.
 
@@ -59,6 +66,10 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
         raise ValueError(f'depth must be an integer between 1 and 4, got {depth!r}')
     if input_stride not in (1, 2, 4):
         raise ValueError(f'input_stride must be 1, 2 or 4, got {input_stride!r}')
+    if stem_filters is None:
+        stem_filters = base_filters
+    if not isinstance(stem_filters, int) or stem_filters < 1:
+        raise ValueError(f'stem_filters must be a positive integer, got {stem_filters!r}')
     if input_stride * 2**depth > DEPTH_MULTIPLE:
         raise ValueError(
             f'input_stride * 2 ** depth must be at most {DEPTH_MULTIPLE} (the '
@@ -82,7 +93,7 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
     x = inputs
     if input_stride > 1:
         x = layers.Conv2D(
-            base_filters,
+            stem_filters,
             input_stride,
             strides=input_stride,
             activation='relu',
@@ -104,7 +115,7 @@ def build_unet(*, base_filters=8, depth=3, input_stride=1, name='asidl_unet'):
         x = conv_block(x, filters, f'up{level}')
     if input_stride > 1:
         x = layers.Conv2DTranspose(
-            base_filters,
+            stem_filters,
             input_stride,
             strides=input_stride,
             activation='relu',

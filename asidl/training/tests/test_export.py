@@ -8,7 +8,7 @@ import pytest
 
 from asidl.engine import compile_network
 from asidl.registry import file_sha256
-from asidl.training.export import main, update_bundled_openvino
+from asidl.training.export import fold_heads, main, update_bundled_openvino
 from asidl.training.unet import build_unet
 
 
@@ -62,3 +62,33 @@ def test_a_changed_model_file_must_be_registered_first(model_dir):
     build_unet(base_filters=2, depth=1, input_stride=1).save(directory / 'tiny-v2.keras')
     with pytest.raises(ValueError, match='update "sha256" in registry.json'):
         update_bundled_openvino(directory)
+
+
+def _with_random_biases(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if len(weights) == 2:  # make the biases matter
+            layer.set_weights([weights[0], rng.normal(size=weights[1].shape).astype(np.float32)])
+    return model
+
+
+@pytest.mark.parametrize(('input_stride', 'stem_filters'), [(2, 3), (4, None)])
+def test_folded_heads_give_the_same_maps(input_stride, stem_filters):
+    model = _with_random_biases(
+        build_unet(base_filters=4, depth=1, input_stride=input_stride, stem_filters=stem_filters)
+    )
+    folded = fold_heads(model)
+    names = {layer.name for layer in folded.layers}
+    # Nothing but the unfolding of the three maps runs at full resolution.
+    assert not names & {'depth_to_space', 'probability', 'offset'}
+    assert [type(layer).__name__ for layer in folded.layers].count('DepthToSpace') == 2
+    batch = np.random.default_rng(1).normal(size=(2, 32, 64, 1)).astype(np.float32)
+    np.testing.assert_allclose(
+        folded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-6, rtol=0
+    )
+
+
+def test_networks_without_a_stem_are_not_folded():
+    model = build_unet(base_filters=2, depth=1, input_stride=1)
+    assert fold_heads(model) is model

@@ -26,6 +26,32 @@ def test_unet_shapes(input_stride):
     )
 
 
+def test_unet_stem_filters():
+    model = build_unet(base_filters=4, depth=1, input_stride=2, stem_filters=3)
+    assert model.get_layer('space_to_depth').filters == 3
+    assert model.get_layer('depth_to_space').filters == 3
+    assert model.get_layer('down0_conv1').filters == 4
+
+
+def test_depth_to_space_layer(tmp_path):
+    import keras
+
+    from asidl.training.layers import DepthToSpace
+
+    inputs = keras.Input(shape=(None, None, 8))
+    model = keras.Model(inputs, DepthToSpace(2)(inputs))
+    x = np.arange(2 * 3 * 4 * 8, dtype=np.float32).reshape(2, 3, 4, 8)
+    out = model.predict_on_batch(x)
+    assert out.shape == (2, 6, 8, 2)
+    # Channel (a * 2 + b) * 2 + k of a position is channel k of pixel (a, b) of its block.
+    np.testing.assert_array_equal(out[1, 2 * 2 + 1, 2 * 3 + 0], x[1, 2, 3, 4:6])
+    model.save(tmp_path / 'd2s.keras')
+    loaded = keras.models.load_model(tmp_path / 'd2s.keras')
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), out)
+    with pytest.raises(ValueError, match='block_size'):
+        DepthToSpace(0)
+
+
 def test_unet_with_stride_keeps_full_resolution():
     # A single bright pixel must be able to move the output at its own pixel
     # differently from its neighbours in the same 4x4 block.
@@ -47,6 +73,7 @@ def test_unet_with_stride_keeps_full_resolution():
         {'depth': 1.5},
         {'input_stride': 3},
         {'input_stride': 4, 'depth': 4},
+        {'input_stride': 2, 'stem_filters': 0},
     ],
 )
 def test_unet_bad_arguments(kwargs):
