@@ -70,7 +70,9 @@ def fold_heads(model):
     same activation, and heads applied to each of the ``s**2`` groups of
     channels, all at the low resolution, followed by a
     `~asidl.training.layers.DepthToSpace` that unfolds only the three
-    output maps.  The two networks give the same outputs to float
+    output maps.  A network whose ``depth_to_space`` layer is itself a
+    `~asidl.training.layers.DepthToSpace` has its heads moved before it
+    in the same way.  The two networks give the same outputs to float
     rounding.
 
     Parameters
@@ -94,14 +96,20 @@ def fold_heads(model):
         return model
     unfold = model.get_layer('depth_to_space')
     heads = [model.get_layer('probability'), model.get_layer('offset')]
-    s = unfold.strides[0]
+    if isinstance(unfold, DepthToSpace):
+        s = unfold.block_size
+    elif isinstance(unfold, keras.layers.Conv2DTranspose) and unfold.data_format == 'channels_last':
+        s = unfold.strides[0]
+        if (
+            tuple(unfold.kernel_size) != (s, s)
+            or tuple(unfold.strides) != (s, s)
+            or tuple(unfold.dilation_rate) != (1, 1)
+        ):
+            return model
+    else:
+        return model
     if (
-        not isinstance(unfold, keras.layers.Conv2DTranspose)
-        or tuple(unfold.kernel_size) != (s, s)
-        or tuple(unfold.strides) != (s, s)
-        or tuple(unfold.dilation_rate) != (1, 1)
-        or unfold.data_format != 'channels_last'
-        or any(
+        any(
             not isinstance(h, keras.layers.Conv2D)
             or tuple(h.kernel_size) != (1, 1)
             or h.input is not unfold.output
@@ -111,16 +119,23 @@ def fold_heads(model):
         or model.outputs[0] is not model.get_layer('outputs').output
     ):
         return model
-    kernel = unfold.get_weights()[0]  # (s, s, filters, input channels)
-    bias = unfold.get_weights()[1] if unfold.use_bias else np.zeros(kernel.shape[2], np.float32)
-    filters = kernel.shape[2]
     phases = s * s
-    # Channel (a * s + b) * filters + k is channel k of pixel (a, b) of a block.
-    folded = np.concatenate([kernel[a, b].T for a in range(s) for b in range(s)], axis=1)
-    x = keras.layers.Conv2D(
-        phases * filters, 1, activation=unfold.activation, name='depth_to_space_folded'
-    )(unfold.input)
-    weights = {'depth_to_space_folded': [folded[None, None], np.tile(bias, phases)]}
+    weights = {}
+    if isinstance(unfold, DepthToSpace):
+        # Its input already holds channel k of pixel (a, b) of a block in
+        # channel (a * s + b) * filters + k.
+        x = unfold.input
+        filters = x.shape[-1] // phases
+    else:
+        kernel = unfold.get_weights()[0]  # (s, s, filters, input channels)
+        filters = kernel.shape[2]
+        bias = unfold.get_weights()[1] if unfold.use_bias else np.zeros(filters, np.float32)
+        # Channel (a * s + b) * filters + k is channel k of pixel (a, b) of a block.
+        folded = np.concatenate([kernel[a, b].T for a in range(s) for b in range(s)], axis=1)
+        x = keras.layers.Conv2D(
+            phases * filters, 1, activation=unfold.activation, name='depth_to_space_folded'
+        )(unfold.input)
+        weights['depth_to_space_folded'] = [folded[None, None], np.tile(bias, phases)]
     maps = []
     for head in heads:
         w = head.get_weights()

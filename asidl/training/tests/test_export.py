@@ -89,6 +89,29 @@ def test_folded_heads_give_the_same_maps(input_stride, stem_filters):
     )
 
 
+def test_heads_after_a_depth_to_space_layer_are_folded():
+    import keras
+
+    from asidl.training.layers import DepthToSpace
+
+    inputs = keras.Input(shape=(None, None, 1))
+    x = keras.layers.Conv2D(4, 2, strides=2, activation='relu')(inputs)
+    x = DepthToSpace(2, name='depth_to_space')(keras.layers.Conv2D(12, 3, padding='same')(x))
+    heads = [
+        keras.layers.Conv2D(1, 1, activation='sigmoid', name='probability')(x),
+        keras.layers.Conv2D(2, 1, name='offset')(x),
+    ]
+    model = _with_random_biases(
+        keras.Model(inputs, keras.layers.Concatenate(name='outputs')(heads)), seed=2
+    )
+    folded = fold_heads(model)
+    assert not {layer.name for layer in folded.layers} & {'depth_to_space', 'probability'}
+    batch = np.random.default_rng(3).normal(size=(1, 16, 24, 1)).astype(np.float32)
+    np.testing.assert_allclose(
+        folded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-6, rtol=0
+    )
+
+
 def test_networks_without_a_stem_are_not_folded():
     model = build_unet(base_filters=2, depth=1, input_stride=1)
     assert fold_heads(model) is model
