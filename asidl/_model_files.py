@@ -253,6 +253,8 @@ def load_model_file(path):
 def _load(path, mtime_ns):
     import keras
 
+    from .training import layers  # noqa: F401  (registers asidl's own Keras layers)
+
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as exc:

@@ -48,6 +48,8 @@ def export_model(checkpoint, output):
     output = Path(output)
     if output.suffix != '.keras':
         raise ValueError(f'the exported model file must end in .keras, got {output.name}')
+    from . import layers  # noqa: F401  (registers asidl's own Keras layers)
+
     trained = keras.models.load_model(checkpoint, compile=False)
     clean = keras.models.clone_model(trained)
     clean.set_weights(trained.get_weights())
@@ -179,6 +181,8 @@ def export_openvino(model, xml):
     xml = Path(xml)
     if xml.suffix != '.xml':
         raise ValueError(f'the OpenVINO model file must end in .xml, got {xml.name}')
+    from . import layers  # noqa: F401  (registers asidl's own Keras layers)
+
     if not isinstance(model, keras.Model):
         model = keras.models.load_model(model, compile=False)
     model = fold_heads(model)

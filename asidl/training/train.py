@@ -27,7 +27,10 @@ from photutils.utils.exceptions import NoDetectionsWarning
 from ..constants import LOG_OVERLAP, LOG_SIGMA, LOG_THRESHOLD
 from ..datasets import draw_parameters, meerlicht_like, simulate_frame
 from ..evaluation import combine_scores, score_detections
-from . import defaults
+from . import (
+    defaults,
+    layers,  # noqa: F401  (registers asidl's own Keras layers)
+)
 from .losses import asidl_loss
 from .stream import TrainingStream
 from .unet import build_unet

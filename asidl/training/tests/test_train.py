@@ -52,6 +52,28 @@ def test_depth_to_space_layer(tmp_path):
         DepthToSpace(0)
 
 
+def test_model_files_with_asidl_layers_load_in_a_fresh_process(tmp_path):
+    # The registry registers asidl's layers itself: nothing imported them.
+    import subprocess
+    import sys
+
+    import keras
+
+    from asidl.training.layers import DepthToSpace
+
+    inputs = keras.Input(shape=(None, None, 4))
+    keras.Model(inputs, DepthToSpace(2)(inputs)).save(tmp_path / 'd2s.keras')
+    code = (
+        'from asidl.registry import load_model; '
+        f'model, _, _ = load_model({str(tmp_path / "d2s.keras")!r}); '
+        'print(model.layers[-1].__class__.__name__)'
+    )
+    out = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.split()[-1] == 'DepthToSpace'
+
+
 def test_unet_with_stride_keeps_full_resolution():
     # A single bright pixel must be able to move the output at its own pixel
     # differently from its neighbours in the same 4x4 block.
