@@ -75,6 +75,8 @@ def _log_network(sigma, strips):
     import openvino
     from openvino import opset13 as ops
 
+    from .engine import _core  # the process's one OpenVINO Core
+
     radius = log_halo(sigma) - 1
     g0, g2 = _gaussian_kernels(sigma)
     x = ops.parameter([1, strips, -1, -1], np.float32)
@@ -90,8 +92,7 @@ def _log_network(sigma, strips):
     along_y = conv(conv(x, g2, 0), g0, 1)
     along_x = conv(conv(x, g0, 0), g2, 1)
     out = ops.multiply(ops.add(along_y, along_x), ops.constant(np.float32(-(sigma**2))))
-    core = openvino.Core()
-    return core.compile_model(
+    return _core().compile_model(
         openvino.Model([out], [x]), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}
     )
 

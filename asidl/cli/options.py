@@ -56,15 +56,15 @@ def min_confidence_argument(text):
     lowered = text.strip().lower()
     if lowered in ('auto', 'none'):
         return None if lowered == 'none' else 'auto'
+    # The finder's own check (imported here: --help stays light).
+    from ..parameters import check_min_confidence
+
     try:
-        value = float(text)
+        return check_min_confidence(float(text))
     except ValueError:
-        value = None
-    if value is None or not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(
             f'expected auto, none or a number from 0 to 1, got {text!r}'
-        )
-    return value
+        ) from None
 
 
 def positive_float(text):
