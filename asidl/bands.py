@@ -12,10 +12,11 @@ peaks of the rows they fix are found, with a halo of rows so that the
 results are those of the whole-frame steps, seams included.  Only the
 candidate peaks (a few numbers per source) are kept for the whole frame;
 the final selection of overlapping blobs is global, as in
-`~asidl.localize.find_peaks`.  The network runs on its own thread, one
-batch after the other without waiting for the stitching and normalizing
-done between them, and the LoG and peaks of one band run on a third
-thread while the network works on the next.
+`~asidl.localize.find_peaks`.  The network runs on threads of its own
+(for OpenVINO one per stream, each running its share of the batches one
+request at a time, so that no core waits for another), ahead of the
+stitching and normalizing done between batches, and the LoG and peaks
+of one band run on another thread while the network works on the next.
 
 With ``keep_maps=True`` the network's maps are kept whole as well, so that
 `~asidl.peaks.detect_in_maps` can find the peaks again, at other thresholds, on the
@@ -63,8 +64,18 @@ class Timings(dict):
             yield
         finally:
             elapsed = time.perf_counter() - t0
-            with self._lock:  # stages are timed on several threads
-                self[stage] = self.get(stage, 0.0) + elapsed
+            self.add(stage, elapsed)
+
+    def add(self, stage, seconds):
+        """Add ``seconds`` to ``stage`` (from any thread)."""
+        with self._lock:  # stages are timed on several threads
+            self[stage] = self.get(stage, 0.0) + seconds
+
+
+def _shares(chunk, n):
+    """``chunk`` cut into at most ``n`` consecutive, non-empty, nearly equal parts."""
+    edges = np.linspace(0, len(chunk), min(n, len(chunk)) + 1).astype(int)
+    return [chunk[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
 def detect_in_bands(
@@ -162,9 +173,16 @@ def detect_in_bands(
         for r in [r for r in maps if grid.core_rows(r)[1] <= limit - 1 - halo]:
             del maps[r]
 
+    # An OpenVINO network runs one request per stream (core) on threads of
+    # its own, each taking the next tiles as soon as its last are done; the
+    # stage's time is the streams' time shared out among them.
+    streams = getattr(model, 'streams', 1) if hasattr(model, 'predict_planes') else 1
+
     def infer(tiles):
-        with timings('network'):
-            return run_batch(model, tiles)
+        t0 = time.perf_counter()
+        out = run_batch(model, tiles, one_stream=streams > 1)
+        timings.add('network', (time.perf_counter() - t0) / streams)
+        return out
 
     in_flight = deque()  # (future of the network's output, its tiles), oldest first
 
@@ -207,10 +225,10 @@ def detect_in_bands(
                 if last or (state['complete'] % per_band == 0):
                     finish(ny if last else b - halo - 1)
 
-    # Three threads: this one normalizes and stitches, one runs the network
-    # (which uses every core) on one batch while the next waits, and one finds
-    # the peaks of the bands that are complete.
-    with ThreadPoolExecutor(1) as worker, ThreadPoolExecutor(1) as network:
+    # This thread normalizes and stitches, the network's threads (one per
+    # stream, or one that uses every core) run the batches, and one more
+    # finds the peaks of the bands that are complete.
+    with ThreadPoolExecutor(1) as worker, ThreadPoolExecutor(streams) as network:
         for r in range(n_tile_rows):
             start, stop = grid.input_rows(r)
             with timings('normalize'):
@@ -232,8 +250,11 @@ def detect_in_bands(
             last = r == n_tile_rows - 1
             while len(pending) >= grid.batch_size or (last and pending):
                 chunk, pending = pending[: grid.batch_size], pending[grid.batch_size :]
-                in_flight.append((network.submit(infer, [tile for _, _, tile in chunk]), chunk))
-                drain(1)
+                for part in _shares(chunk, streams):
+                    in_flight.append((network.submit(infer, [tile for _, _, tile in part]), part))
+                # One batch waits behind the one running, so that no stream
+                # waits for the stitching and normalizing done here.
+                drain(1 if streams == 1 else 2 * streams)
             if state['channels'] == 3:
                 inputs.clear()
         drain(0)

@@ -118,7 +118,7 @@ class CompiledNetwork:
         """
         return np.moveaxis(np.concatenate(self.predict_planes(batch), axis=1), 1, -1)
 
-    def predict_planes(self, batch):
+    def predict_planes(self, batch, *, one_stream=False):
         """
         The network's output for a batch of tiles, channel first.
 
@@ -126,6 +126,12 @@ class CompiledNetwork:
         ----------
         batch : `~numpy.ndarray`
             ``(n, ny, nx, 1)`` float32 tiles.
+        one_stream : bool, optional
+            Run the whole batch as one request on one of the streams, for
+            callers that keep every stream busy themselves with a request
+            per thread (`asidl.bands.detect_in_bands`): each stream then
+            takes its next tiles as soon as it is done, instead of waiting
+            for the other streams' share of the batch.
 
         Returns
         -------
@@ -136,7 +142,9 @@ class CompiledNetwork:
         import openvino
 
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if len(batch) < self.streams:
+        if one_stream:
+            compiled, parts = self._compiled, [batch]
+        elif len(batch) < self.streams:
             compiled, parts = self._latency(), [batch]
         else:
             compiled, parts = self._compiled, np.array_split(batch, self.streams)
@@ -221,6 +229,53 @@ def _channel_first(model):
     return openvino.Model([opset13.result(o) for o in outputs], model.get_parameters())
 
 
+def _split_concatenations(model):
+    """
+    ``model`` (an `openvino.Model`, changed in place and returned) with
+    every convolution of a channel concatenation (a U-Net decoder's skip
+    connection) computed as the sum of one convolution per concatenated
+    input, with the matching slices of its weights: the same function
+    (to float rounding), but OpenVINO's CPU plugin then adds the parts
+    inside the second convolution instead of copying the channels with
+    its reference Concat kernel (measured: asidl-default's network 7%
+    faster in bfloat16).
+    """
+    from openvino import opset13
+
+    for concat in model.get_ordered_ops():
+        if concat.get_type_name() != 'Concat' or concat.get_attributes()['axis'] not in (1, -3):
+            continue
+        targets = list(concat.output(0).get_target_inputs())
+        if len(targets) != 1 or targets[0].get_index() != 0:
+            continue
+        conv = targets[0].get_node()
+        if conv.get_type_name() != 'Convolution':
+            continue
+        weights = conv.input_value(1).get_node()
+        if weights.get_type_name() != 'Constant':
+            continue
+        sizes = [concat.get_input_partial_shape(i)[1] for i in range(concat.get_input_size())]
+        if not all(size.is_static for size in sizes):
+            continue
+        w = weights.get_data()
+        edges = np.cumsum([0] + [size.get_length() for size in sizes])
+        attributes = conv.get_attributes()
+        total = None
+        for i in range(concat.get_input_size()):
+            part = opset13.convolution(
+                concat.input_value(i),
+                opset13.constant(np.ascontiguousarray(w[:, edges[i] : edges[i + 1]])),
+                attributes['strides'],
+                attributes['pads_begin'],
+                attributes['pads_end'],
+                attributes['dilations'],
+                attributes['auto_pad'],
+            )
+            total = part if total is None else opset13.add(total, part)
+        conv.output(0).replace(total.output(0))
+    return model
+
+
 @functools.cache
 def _core():
     import openvino
@@ -232,7 +287,7 @@ def _core():
 def _compile(xml, mtime, precision, hint='THROUGHPUT'):
     core = _core()
     return core.compile_model(
-        _channel_first(core.read_model(xml)),
+        _split_concatenations(_channel_first(core.read_model(xml))),
         'CPU',
         {'INFERENCE_PRECISION_HINT': precision, 'PERFORMANCE_HINT': hint},
     )

@@ -189,17 +189,18 @@ def output_channels(out):
     return sum(part.shape[1] for part in out)
 
 
-def run_batch(model, tiles):
+def run_batch(model, tiles, *, one_stream=False):
     """
     The network's output for a list of ``(ny, nx)`` tiles, channel first:
     a list of ``(n, c_i, ny, nx)`` arrays whose channels, in order, are the
     model's (from `~asidl.engine.CompiledNetwork.predict_planes`, or a view
-    of a Keras model's channels-last output).
+    of a Keras model's channels-last output).  ``one_stream`` is passed to
+    ``predict_planes``.
     """
     batch = np.stack(tiles)[..., None]
     planes = getattr(model, 'predict_planes', None)
     if planes is not None:
-        return planes(batch)
+        return planes(batch, one_stream=True) if one_stream else planes(batch)
     return [np.moveaxis(np.asarray(model.predict_on_batch(batch)), -1, 1)]
 
 

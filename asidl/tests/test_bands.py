@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl import UNetLoGFinder
 from asidl.background import background_map
-from asidl.bands import Timings, detect_in_bands
+from asidl.bands import Timings, _shares, detect_in_bands
 from asidl.localize import find_peaks, neighbourhood, refine_positions
 from asidl.normalize import normalize
 from asidl.peaks import Peaks, detect_in_maps
@@ -184,6 +184,18 @@ def test_timings_add_up_per_stage():
     with pytest.raises(RuntimeError), timings('b'):
         raise RuntimeError('the time is kept even when the stage fails')
     assert set(timings) == {'a', 'b'} and all(v >= 0 for v in timings.values())
+    timings.add('a', 2.5)
+    assert timings['a'] >= 2.5
+
+
+@pytest.mark.parametrize('n_tiles, streams', [(1, 2), (2, 2), (7, 2), (5, 3), (4, 1)])
+def test_batches_are_shared_among_the_streams_in_order(n_tiles, streams):
+    # Each stream of an OpenVINO network gets consecutive tiles of a batch;
+    # every tile once, in order, no stream with nothing to do.
+    shares = _shares(list(range(n_tiles)), streams)
+    assert [t for share in shares for t in share] == list(range(n_tiles))
+    assert len(shares) == min(n_tiles, streams) and all(shares)
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
 @pytest.mark.parametrize(

@@ -386,3 +386,35 @@ def test_networks_run_channel_first_with_keras_outputs(tmp_path, kind):
         np.concatenate(parts, axis=1), np.moveaxis(expected, -1, 1), rtol=1e-6, atol=1e-7
     )
     assert network.output_shape[-1] == expected.shape[-1]
+
+
+def test_convolutions_of_concatenations_run_as_sums_with_the_same_outputs(tmp_path):
+    # A decoder's skip connection, concat([a, b]) -> 3x3 convolution, is
+    # compiled as conv(a) + conv(b) with the weights' slices: no Concat of
+    # feature maps is left, and the network computes the same function.
+    import openvino
+    from openvino import opset13 as ops
+
+    from asidl.engine import _split_concatenations
+
+    rng = np.random.default_rng(7)
+    image = ops.parameter([-1, 1, -1, -1], np.float32, name='image')
+
+    def conv(x, c_in, c_out):
+        w = ops.constant(rng.normal(size=(c_out, c_in, 3, 3)).astype(np.float32))
+        return ops.convolution(x, w, [1, 1], [1, 1], [1, 1], [1, 1])
+
+    a = ops.relu(conv(image, 1, 3))
+    b = ops.relu(conv(a, 3, 5))
+    joined = conv(ops.concat([a, b, image], 1), 9, 2)  # three parts, 3 + 5 + 1 channels
+    model = openvino.Model([ops.result(joined)], [image])
+    x = rng.normal(size=(2, 1, 16, 20)).astype(np.float32)
+    core = openvino.Core()
+    options = {'INFERENCE_PRECISION_HINT': 'f32'}
+    expected = core.compile_model(model, 'CPU', options)({0: x})[0]
+
+    split = _split_concatenations(model.clone())
+    kinds = [op.get_type_name() for op in split.get_ordered_ops()]
+    assert 'Concat' not in kinds and kinds.count('Convolution') == 5
+    out = core.compile_model(split, 'CPU', options)({0: x})[0]
+    assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
