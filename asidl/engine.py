@@ -24,6 +24,8 @@ few-channel maps, and each map's plane of a tile is then contiguous.
 
 import functools
 import os
+import queue
+import threading
 import warnings
 
 import numpy as np
@@ -93,6 +95,8 @@ class CompiledNetwork:
         #: Tiles run in parallel (one per stream); `asidl.predict.predict_maps`
         #: makes its batches a multiple of this.
         self.streams = max(1, int(compiled.get_property('OPTIMAL_NUMBER_OF_INFER_REQUESTS')))
+        self._idle = {}  # id(compiled model) -> (it, its idle infer requests)
+        self._lock = threading.Lock()
 
     def __reduce__(self):
         # An OpenVINO CompiledModel cannot be pickled or deep-copied (as
@@ -155,12 +159,12 @@ class CompiledNetwork:
             np.empty((n, _keras_shape(o.get_partial_shape())[1], ny, nx), np.float32)
             for o in compiled.outputs
         ]
-        # New infer requests for each call: the compiled model is shared by
-        # the threads of a process (e.g. a Dask worker), requests are not.
+        # The compiled model is shared by the threads of a process (e.g. a
+        # Dask worker); each call takes idle requests of its own.
         requests = []
         start = 0
         for part in parts:
-            request = compiled.create_infer_request()
+            request = self._request(compiled)
             request.set_input_tensor(0, openvino.Tensor(part, shared_memory=True))
             stop = start + len(part)
             for i, out in enumerate(outs):
@@ -170,7 +174,23 @@ class CompiledNetwork:
             start = stop
         for request in requests:
             request.wait()
+            self._idle[id(compiled)][1].put(request)
         return outs
+
+    def _request(self, compiled):
+        """
+        An idle infer request of ``compiled``: one left by an earlier call,
+        else a new one.  Requests are reused because a new one allocates
+        the network's intermediate maps again (tens of megabytes per 1024²
+        tile, whose first use costs page faults); a request is used by one
+        call at a time, so threads sharing the network never share one.
+        """
+        with self._lock:
+            pool = self._idle.setdefault(id(compiled), (compiled, queue.SimpleQueue()))[1]
+        try:
+            return pool.get_nowait()
+        except queue.Empty:
+            return compiled.create_infer_request()
 
     def _latency(self):
         """The IR compiled to run one request on all cores."""

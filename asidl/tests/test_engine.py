@@ -418,3 +418,23 @@ def test_convolutions_of_concatenations_run_as_sums_with_the_same_outputs(tmp_pa
     assert 'Concat' not in kinds and kinds.count('Convolution') == 5
     out = core.compile_model(split, 'CPU', options)({0: x})[0]
     assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_infer_requests_are_reused_and_never_shared_by_threads(tmp_path):
+    # Calls take idle requests (a new one allocates the network's memory
+    # again); threads running at once each get their own, with the
+    # results of running alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    network = compile_network(_tiny_ir(tmp_path, 'concat'))
+    rng = np.random.default_rng(11)
+    batches = [rng.normal(size=(2, 8, 12 + k, 1)).astype(np.float32) for k in range(12)]
+    expected = [network.predict_on_batch(batch) for batch in batches]
+    pools = [pool for _, pool in network._idle.values()]
+    assert sum(pool.qsize() for pool in pools) <= network.streams + 1
+    with ThreadPoolExecutor(4) as threads:
+        outs = list(threads.map(lambda b: network.predict_planes(b, one_stream=True), batches * 3))
+    for out, want in zip(outs, expected * 3):
+        assert_allclose(np.moveaxis(np.concatenate(out, axis=1), 1, -1), want, rtol=1e-6)
+    pools = [pool for _, pool in network._idle.values()]
+    assert sum(pool.qsize() for pool in pools) <= network.streams + 1 + 4
