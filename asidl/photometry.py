@@ -12,6 +12,9 @@ source depends on that source alone, so a catalog may measure any subset
 of its sources and get the same numbers.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from photutils.detection import DAOStarFinder
 
@@ -41,6 +44,9 @@ BRIGHT_PEAK_SNR = 20.0
 # gathered, subtracted and convolved, in pixels of a band (measured: the
 # two cost the same at 0.75 to 1.1 mosaic pixels per band pixel).
 _MOSAIC_PIXEL_COST = 4 / 3
+
+# Sources from which the bands of `shape_columns` are measured on threads.
+_PARALLEL_SOURCES = 2000
 
 #: DAOStarFinder's shape columns, in its order.
 SHAPE_COLUMNS = ('sharpness', 'roundness1', 'roundness2', 'n_pixels')
@@ -180,14 +186,15 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512, windows=None):
         subtracted = np.where(image.valid[lo:hi], image.data[lo:hi] - background, 0.0)
         _fill(columns, sel, dao_shape_columns(subtracted, x[sel], ys, fwhm))
 
-    for start in range(0, ny, rows):
+    def band(start):
+        """The sources of the rows ``start:start + rows``."""
         inside = np.flatnonzero((row >= start) & (row < start + rows))
         if inside.size == 0:
-            continue
+            return
         lo, hi = max(start - halo, 0), min(start + rows + halo, ny)
         if windows is False or nx < width:
             measure(inside, lo, hi, y[inside] - lo)
-            continue
+            return
         # The pixels DAOStarFinder's cutouts are centred on in the band
         # (it rounds half to even, so a position halfway between rows may
         # go either way, as the band's first row is even or odd).
@@ -200,7 +207,7 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512, windows=None):
             and _MOSAIC_PIXEL_COST * stacked.sum() * height * width >= (hi - lo) * nx
         ):
             measure(inside, lo, hi, y[inside] - lo)
-            continue
+            return
         # Boxes that leave the image at the top (bottom) are measured on
         # its first (last) rows, which reach as far as their windows.
         for sel, lo, hi in ((top, 0, min(height, ny)), (bottom, max(ny - height, 0), ny)):
@@ -211,6 +218,17 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512, windows=None):
             ix = np.round(x[sel]).astype(int)
             mosaic, my, mx = window_mosaic(image, bkg, iy[stacked], ix, half)
             _fill(columns, sel, dao_shape_columns(mosaic, mx, my, fwhm))
+
+    # Bands write disjoint sources; numpy, scipy and photutils' catalog
+    # release the GIL in their array work, so two threads share it out.
+    starts = range(0, ny, rows)
+    threads = min(os.cpu_count() or 1, 4, len(starts))
+    if threads > 1 and x.size > _PARALLEL_SOURCES:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(band, starts))
+    else:
+        for start in starts:
+            band(start)
     return columns
 
 

@@ -126,3 +126,17 @@ def test_background_on_grids_is_the_background_at_their_pixels(on_grids, at_pixe
     assert_array_equal(grids, getattr(bkg, at_pixels)(yy, xx))
     if dtype == np.float32:  # the full-resolution rows are float32 too
         assert_array_equal(grids[0], bkg.rows(0, 130)[0][np.ix_(rows[0], cols[0])])
+
+
+@pytest.mark.parametrize('windows', [True, False, None])
+def test_bands_on_threads_give_the_serial_columns_bit_for_bit(monkeypatch, windows):
+    # Above a few thousand sources the bands are measured on threads; the
+    # columns are those of one band after the other.
+    from asidl import photometry
+
+    image, bkg = _image((300, 260), 300.0, masked=True, seed=4)
+    x, y = _positions(image.data.shape, 2500, seed=4)
+    monkeypatch.setattr(photometry, '_PARALLEL_SOURCES', 10**9)
+    serial = shape_columns(image, bkg, x, y, 3.0, rows=32, windows=windows)
+    monkeypatch.setattr(photometry, '_PARALLEL_SOURCES', 0)
+    _assert_same(shape_columns(image, bkg, x, y, 3.0, rows=32, windows=windows), serial)
