@@ -143,6 +143,18 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         It applies only to calibrated confidences.  `None` reports every
         detection.  The level used and the correlation are the table's
         ``meta['min_confidence']`` and ``meta['noise_correlation']``.
+    undersampled_model : 'auto', str or None, optional
+        A registered model whose detections the finder reports on images
+        whose FWHM (given, or measured from the model's first pass) is
+        below the model's FWHM range, for example a model trained on
+        undersampled stars.  It runs with the finder's parameters and its
+        own threshold, normalization and calibration (unless given); the
+        table's ``meta['model']`` is the model that found the sources and
+        ``meta['routed_from']`` the finder's own.  With the FWHM measured,
+        such images are searched twice.  ``'auto'`` (the default) takes the
+        model the registry names for the finder's model, if any (none of
+        the bundled models names one yet); `None` keeps the finder's model
+        at every FWHM.
 
     See Also
     --------
@@ -256,20 +268,13 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
                 return _nothing_to_search()
         with timings('background'):
             bkg = background_map(image.data, image.valid)
-        peaks, scale = detect_at_scale(
-            image,
-            bkg,
-            lambda b: self._detect(image, bkg, b),
-            fwhm=self.fwhm,
-            fwhm_range=self.fwhm_range,
-            timings=timings,
-        )
-        return self._table(
+        finder, peaks, scale = self._detect_routed(image, bkg)
+        return finder._table(
             image,
             bkg,
             peaks,
             scale,
-            self.threshold,
+            finder.threshold,
             peak_max,
             lambda: noise_correlation(image.data, image.valid),
         )
@@ -315,16 +320,36 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         with timings('background'):
             bkg = background_map(image.data, image.valid)
         kept = {}
-        _, scale = detect_at_scale(
+        finder, _, scale = self._detect_routed(image, bkg, kept)
+        valid, output, network_input, edges = kept[finder.model_name, scale['block_size']]
+        return NetworkMaps(
+            image, bkg, output, valid, edges, scale, finder.model_name, network_input
+        )
+
+    def _detect_routed(self, image, bkg, kept=None):
+        """
+        The finder whose model searches the image (this one, or that of
+        `undersampled_model` where the image's FWHM, given or measured in
+        a first pass, is below the model's range), its detections and the
+        scale (`~asidl.resample.detect_at_scale`), with ``routed_from``
+        where the other model was used.
+        """
+        finder = self.undersampled_finder(self.fwhm) or self
+        peaks, scale = detect_at_scale(
             image,
             bkg,
-            lambda b: self._detect(image, bkg, b, kept),
+            lambda b: finder._detect(image, bkg, b, kept),
             fwhm=self.fwhm,
-            fwhm_range=self.fwhm_range,
-            timings=timings,
+            fwhm_range=finder.fwhm_range,
+            timings=self.timings,
         )
-        valid, output, network_input, edges = kept[scale['block_size']]
-        return NetworkMaps(image, bkg, output, valid, edges, scale, self.model_name, network_input)
+        if finder is self and scale['fwhm_source'] == 'measured':
+            other = self.undersampled_finder(scale['fwhm'])
+            if other is not None:  # measured below the range: search again
+                finder, peaks = other, other._detect(image, bkg, 1, kept)
+        if finder is not self:
+            scale['routed_from'] = self.model_name
+        return finder, peaks, scale
 
     def catalog_from_maps(self, maps, *, threshold=None):
         """
@@ -349,6 +374,17 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             As for `find_stars`; ``meta['threshold']`` is the threshold
             used.
         """
+        if (
+            isinstance(maps, NetworkMaps)
+            and maps.model != self.model_name
+            and maps.model == self.undersampled_model
+            and maps.scale.get('routed_from') == self.model_name
+        ):
+            # Maps this finder made with its undersampled model.
+            finder = self.undersampled_finder(maps.scale['fwhm'])
+            table = finder.catalog_from_maps(maps, threshold=threshold)
+            self.timings = finder.timings
+            return table
         if not isinstance(maps, NetworkMaps) or maps.model != self.model_name:
             raise ValueError(
                 f'maps must be the NetworkMaps of a finder with the model '
@@ -444,7 +480,7 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
             keep_maps=kept is not None,
         )
         if kept is not None:
-            peaks, kept[factor] = peaks[0], (at_scale.valid, *peaks[1])
+            peaks, kept[self.model_name, factor] = peaks[0], (at_scale.valid, *peaks[1])
         return peaks if factor == 1 else peaks_to_original(peaks, factor, image.valid)
 
 

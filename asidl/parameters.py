@@ -66,7 +66,10 @@ class FinderParameters:
         calibration=None,
         band_rows=None,
         min_confidence='auto',
+        undersampled_model='auto',
     ):
+        # The arguments as given, for the finder of the undersampled model.
+        self._options = {k: v for k, v in locals().items() if k not in ('self', '__class__')}
         self.sigma = positive_number(sigma, 'sigma')
         if threshold is not None:
             threshold = positive_number(threshold, 'threshold')
@@ -110,6 +113,11 @@ class FinderParameters:
         self.fwhm_range = tuple((entry or {}).get('fwhm_range') or DEFAULT_FWHM_RANGE)
         self.calibration = resolve_calibration(calibration, entry)
         self.min_confidence = check_min_confidence(min_confidence)
+        #: The registered model whose detections the finder reports on images
+        #: whose FWHM is below ``fwhm_range`` (`None`: the finder's own model
+        #: at every FWHM).
+        self.undersampled_model = _undersampled_model(undersampled_model, entry, models)
+        self._undersampled = None  # its finder, made on first use
 
     def __repr__(self):
         params = (
@@ -125,6 +133,7 @@ class FinderParameters:
             'shape_columns',
             'precision',
             'min_confidence',
+            'undersampled_model',
         )
         inner = ', '.join(f'{p}={getattr(self, p)!r}' for p in params)
         return f'{self.__class__.__name__}({inner})'
@@ -158,6 +167,23 @@ class FinderParameters:
             )
         return self.peak_max
 
+    def undersampled_finder(self, fwhm):
+        """
+        The finder of `undersampled_model` if stars of ``fwhm`` pixels are
+        below the model's ``fwhm_range`` (the same parameters, the other
+        model's threshold, normalization and calibration unless given),
+        else `None`.
+        """
+        if self.undersampled_model is None or fwhm is None or not fwhm < self.fwhm_range[0]:
+            return None
+        if self._undersampled is None:
+            options = dict(self._options, model=self.undersampled_model, undersampled_model=None)
+            if options['calibration'] is not False:
+                options['calibration'] = None  # a calibration belongs to its model
+            self._undersampled = type(self)(**options)
+        self._undersampled.timings = self.timings
+        return self._undersampled
+
     @property
     def meta(self):
         """
@@ -183,7 +209,31 @@ class FinderParameters:
             'engine': self.engine,
             'precision': self.precision,
             'confidence': 'network' if self.calibration is None else 'calibrated',
+            'undersampled_model': self.undersampled_model,
         }
+
+
+def _undersampled_model(value, entry, models):
+    """
+    The ``undersampled_model`` argument resolved: ``'auto'`` is the one the
+    model's registry entry names (if any), `None` none, and any other value
+    must be a registered model name.
+    """
+    if value == 'auto':
+        value = (entry or {}).get('undersampled_model')
+        if value is not None and value not in models.entries:
+            raise ValueError(
+                f'the registry names {value!r} as the undersampled model, but has no such model'
+            )
+        return value
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in models.entries:
+        raise ValueError(
+            "undersampled_model must be 'auto', None or a registered model name "
+            f'({", ".join(sorted(models.entries))}), got {value!r}'
+        )
+    return value
 
 
 def positive_number(value, name, *, finite=True):

@@ -51,6 +51,14 @@ def mask_hdu_argument(text):
     return hdu_argument(text)
 
 
+def undersampled_model_argument(text):
+    """``--undersampled-model``: ``auto``, ``none`` or a registered model name."""
+    lowered = text.strip().lower()
+    if lowered in ('auto', 'none'):
+        return None if lowered == 'none' else 'auto'
+    return text
+
+
 def min_confidence_argument(text):
     """``--min-confidence``: ``auto``, ``none`` or a number between 0 and 1."""
     lowered = text.strip().lower()
@@ -97,6 +105,7 @@ def finder_defaults():
         'batch_size': None,
         'precision': constants.DEFAULT_PRECISION,
         'min_confidence': 'auto',
+        'undersampled_model': 'auto',
     }
 
 
@@ -229,6 +238,16 @@ def add_finder_options(parser):
         'auto sets P from the correlation of the noise between neighbouring '
         'pixels: none for white noise, 0.5 for resampled images, 0.8 for '
         'photographic plates; none reports every detection (default: %(default)s)',
+    )
+    group.add_argument(
+        '--undersampled-model',
+        type=undersampled_model_argument,
+        default=defaults['undersampled_model'],
+        metavar='NAME',
+        help='registered model whose detections are reported on images whose '
+        "stars are narrower than the model's FWHM range; auto takes the one the "
+        'registry names for the model, none keeps the model at every FWHM '
+        '(default: %(default)s)',
     )
 
 

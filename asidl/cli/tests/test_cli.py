@@ -94,6 +94,28 @@ def test_bad_min_confidence_option(text, capsys):
     assert '--min-confidence' in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ('text', 'value'), [('auto', 'auto'), ('none', None), ('asidl-fast', 'asidl-fast')]
+)
+def test_undersampled_model_option(text, value):
+    from asidl.cli import build_parser
+
+    args = build_parser().parse_args(['find', 'frame.fits', '--undersampled-model', text])
+    assert args.undersampled_model == value
+
+
+def test_unknown_undersampled_model(tmp_path, capsys):
+    import numpy as np
+    from astropy.io import fits
+
+    path = tmp_path / 'frame.fits'
+    fits.PrimaryHDU(np.zeros((32, 32), np.float32)).writeto(path)
+    assert main(['find', str(path), '--undersampled-model', 'nope']) == 2
+    err = capsys.readouterr().err
+    assert 'undersampled_model must be' in err and 'asidl-fast' in err
+    assert not list(tmp_path.glob('*.ecsv'))
+
+
 def test_help_and_import_do_not_load_the_finder():
     """``import asidl`` and ``asidl --help`` leave photutils, astropy and OpenVINO unimported."""
     code = (
