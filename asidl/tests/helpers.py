@@ -5,9 +5,22 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from asidl.datasets import FrameParameters, simulate_frame
+from asidl.datasets import FrameParameters, meerlicht_like, simulate_frame
 
 __all__ = ['simple_wcs', 'write_corrupt', 'write_frame', 'write_table_only']
+
+
+def meerlicht_frame(shape, density, seed, **changes):
+    """
+    A MeerLICHT-like raw frame (`~asidl.datasets.meerlicht_like`, artifacts
+    included) of ``shape`` and ``density`` stars per square arcminute, with
+    the parameters in ``changes`` (e.g. ``fwhm``) set, drawn from ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    params = meerlicht_like(shape, density, rng=rng)
+    for name, value in changes.items():
+        setattr(params, name, value)
+    return simulate_frame(params, rng=rng)
 
 
 def simple_wcs(shape, pixel_scale=0.56):

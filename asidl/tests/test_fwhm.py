@@ -4,17 +4,16 @@
 import numpy as np
 import pytest
 
-from asidl.datasets import meerlicht_like, simulate_frame, sky_electrons
+from asidl.datasets import sky_electrons
 from asidl.fwhm import FWHMEstimate, measure_fwhm
+from asidl.tests.helpers import meerlicht_frame
 
 
 def _frame(fwhm, psf='moffat', seed=0):
     """A 384x384 raw frame with many cosmic rays and hot pixels."""
-    rng = np.random.default_rng(seed)
-    params = meerlicht_like((384, 384), 40.0, rng=rng)
-    params.fwhm, params.psf = fwhm, psf
-    params.n_cosmic_rays, params.n_hot_pixels = 150, 100
-    return simulate_frame(params, rng=rng)
+    return meerlicht_frame(
+        (384, 384), 40.0, seed, fwhm=fwhm, psf=psf, n_cosmic_rays=150, n_hot_pixels=100
+    )
 
 
 def _background(frame):

@@ -8,10 +8,10 @@ from astropy.nddata import NDData
 from numpy.testing import assert_allclose, assert_array_equal
 
 from asidl import UNetLoGFinder
-from asidl.datasets import meerlicht_like, simulate_frame
 from asidl.evaluation import score_detections
 from asidl.prepare import prepare_image
 from asidl.resample import block_factor, block_sum, to_original
+from asidl.tests.helpers import meerlicht_frame
 
 from .helpers import simple_wcs
 
@@ -60,10 +60,7 @@ def test_positions_map_back_exactly(factor, shift):
 @pytest.fixture(scope='module')
 def broad():
     """A 384x384 raw frame of stars 9 pixels wide, with artifacts."""
-    rng = np.random.default_rng(9)
-    params = meerlicht_like((384, 384), 20.0, rng=rng)
-    params.fwhm = 9.0
-    return simulate_frame(params, rng=rng)
+    return meerlicht_frame((384, 384), 20.0, 9, fwhm=9.0)
 
 
 def _dice(tbl, truth):
@@ -134,10 +131,7 @@ def test_broad_faint_stars_are_measured_on_the_binned_image():
 
     # A frame of benchmarks/psf_scale.py (10 stars per square arcminute) on
     # which the FWHM went unmeasured before.
-    rng = np.random.default_rng(1_012_014)
-    params = meerlicht_like((512, 512), 10.0, rng=rng)
-    params.fwhm = 12.0
-    frame = simulate_frame(params, rng=rng)
+    frame = meerlicht_frame((512, 512), 10.0, 1_012_014, fwhm=12.0)
     image = prepare_image(frame.data)
     bkg = background_map(image.data, image.valid)
     t = frame.truth[frame.truth['snr'] > 10]

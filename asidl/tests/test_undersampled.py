@@ -6,14 +6,13 @@ detections of another registered model, with that model's own settings.
 ``asidl-fast`` stands in for a model trained on undersampled stars.
 """
 
-import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 from asidl import UNetLoGFinder
-from asidl.datasets import meerlicht_like, simulate_frame
 from asidl.parameters import _undersampled_model
 from asidl.registry import ModelRegistry
+from asidl.tests.helpers import meerlicht_frame
 
 COLUMNS = ['x_centroid', 'y_centroid', 'flux', 'peak', 'confidence', 'sharpness']
 
@@ -21,10 +20,7 @@ COLUMNS = ['x_centroid', 'y_centroid', 'flux', 'peak', 'confidence', 'sharpness'
 @pytest.fixture(scope='module')
 def sharp():
     """A 320x320 raw frame of undersampled stars (FWHM 1.2 pixels), with artifacts."""
-    rng = np.random.default_rng(12)
-    params = meerlicht_like((320, 320), 40.0, rng=rng)
-    params.fwhm = 1.2
-    return simulate_frame(params, rng=rng)
+    return meerlicht_frame((320, 320), 40.0, 12, fwhm=1.2)
 
 
 @pytest.fixture(scope='module')
