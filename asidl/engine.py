@@ -161,10 +161,14 @@ class CompiledNetwork:
         ]
         # The compiled model is shared by the threads of a process (e.g. a
         # Dask worker); each call takes idle requests of its own.
+        idle = self._idle_requests(compiled)
         requests = []
         start = 0
         for part in parts:
-            request = self._request(compiled)
+            try:
+                request = idle.get_nowait()
+            except queue.Empty:
+                request = compiled.create_infer_request()
             request.set_input_tensor(0, openvino.Tensor(part, shared_memory=True))
             stop = start + len(part)
             for i, out in enumerate(outs):
@@ -174,23 +178,20 @@ class CompiledNetwork:
             start = stop
         for request in requests:
             request.wait()
-            self._idle[id(compiled)][1].put(request)
+            idle.put(request)
         return outs
 
-    def _request(self, compiled):
+    def _idle_requests(self, compiled):
         """
-        An idle infer request of ``compiled``: one left by an earlier call,
-        else a new one.  Requests are reused because a new one allocates
-        the network's intermediate maps again (tens of megabytes per 1024²
-        tile, whose first use costs page faults); a request is used by one
-        call at a time, so threads sharing the network never share one.
+        The infer requests of ``compiled`` that earlier calls left idle (a
+        `queue.SimpleQueue`).  Requests are reused because a new one
+        allocates the network's intermediate maps again (tens of megabytes
+        per 1024² tile, whose first use costs page faults); a call takes
+        requests out while it runs them, so threads sharing the network
+        never share one.
         """
         with self._lock:
-            pool = self._idle.setdefault(id(compiled), (compiled, queue.SimpleQueue()))[1]
-        try:
-            return pool.get_nowait()
-        except queue.Empty:
-            return compiled.create_infer_request()
+            return self._idle.setdefault(id(compiled), (compiled, queue.SimpleQueue()))[1]
 
     def _latency(self):
         """The IR compiled to run one request on all cores."""

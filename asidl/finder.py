@@ -376,7 +376,6 @@ class UNetLoGFinder(FinderParameters, StarFinderBase):
         """
         if (
             isinstance(maps, NetworkMaps)
-            and maps.model != self.model_name
             and maps.model == self.undersampled_model
             and maps.scale.get('routed_from') == self.model_name
         ):

@@ -220,7 +220,7 @@ def shape_columns(image, bkg, x, y, fwhm, *, rows=512, windows=None):
             _fill(columns, sel, dao_shape_columns(mosaic, mx, my, fwhm))
 
     # Bands write disjoint sources; numpy, scipy and photutils' catalog
-    # release the GIL in their array work, so two threads share it out.
+    # release the GIL in their array work, so threads share it out.
     starts = range(0, ny, rows)
     threads = min(os.cpu_count() or 1, 4, len(starts))
     if threads > 1 and x.size > _PARALLEL_SOURCES:

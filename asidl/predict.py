@@ -200,7 +200,7 @@ def run_batch(model, tiles, *, one_stream=False):
     batch = np.stack(tiles)[..., None]
     planes = getattr(model, 'predict_planes', None)
     if planes is not None:
-        return planes(batch, one_stream=True) if one_stream else planes(batch)
+        return planes(batch, one_stream=one_stream)
     return [np.moveaxis(np.asarray(model.predict_on_batch(batch)), -1, 1)]
 
 
